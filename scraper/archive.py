@@ -1,0 +1,702 @@
+"""The archive: one SQLite file, written through sqlite-utils.
+
+:class:`Archive` loads the election and roster, records runs and sources,
+and stores raw items: each one is normalised into a post (or recorded as a
+parse error with its raw payload), its raw payload is kept compressed, every
+sighting becomes a capture, and a changed state becomes a new version rather
+than an overwrite. Writes are committed in batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from . import __version__
+from .config import Config
+from .countries import country_rows
+from .errors import ArchiveLockedError, ArchiveUnwritableError, ParseFailure
+from .http import utc_now
+from .model import Post, RawItem
+from .normalise import normalise
+from .relevance import ElectionMatcher
+from .schema import POST_COUNT_COLUMNS, ROLE_PRECEDENCE, ensure_schema
+from .sources import Unparsed
+
+BATCH_SIZE = 1000
+
+
+@dataclass
+class StoreStats:
+    """What storing a stream of items did."""
+
+    items: int = 0
+    new_posts: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    parse_errors: int = 0
+    relevant: int = 0
+    post_ids: list[str] = field(default_factory=list)
+
+    def add(self, other: "StoreStats") -> None:
+        for name in ("items", "new_posts", "new_versions", "unchanged", "parse_errors", "relevant"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.post_ids.extend(other.post_ids)
+
+    def as_dict(self) -> dict:
+        return {
+            "items": self.items,
+            "new_posts": self.new_posts,
+            "new_versions": self.new_versions,
+            "unchanged": self.unchanged,
+            "parse_errors": self.parse_errors,
+            "relevant": self.relevant,
+        }
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (creating if needed) an archive file, with clear errors for a file
+    that is not a database, is read-only, or is locked."""
+    path = Path(path)
+    if path.exists() and path.is_dir():
+        raise ArchiveUnwritableError(f"{path}: is a directory, not an archive file")
+    try:
+        conn = sqlite3.connect(str(path), timeout=5.0)
+        db = Database(conn)
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 5000")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise _database_error(path, exc) from None
+    return db
+
+
+def _database_error(path: Path, exc: sqlite3.Error) -> Exception:
+    message = str(exc)
+    if "locked" in message or "busy" in message:
+        return ArchiveLockedError(f"{path}: the archive is locked by another process ({message})")
+    if "readonly" in message or "read-only" in message or "unable to open" in message:
+        return ArchiveUnwritableError(
+            f"{path}: the archive cannot be written ({message}); check the file's and folder's permissions"
+        )
+    if "not a database" in message or "malformed" in message:
+        return ArchiveUnwritableError(f"{path}: not a SQLite archive or damaged ({message})")
+    return ArchiveUnwritableError(f"{path}: {message}")
+
+
+class Archive:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = open_database(self.path)
+        self._matchers: list[ElectionMatcher] | None = None
+
+    # --- set-up -------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        try:
+            return ensure_schema(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise _database_error(self.path, exc) from None
+
+    def write(self):
+        """A transaction that turns SQLite's lock and permission errors into ours."""
+        return _Transaction(self)
+
+    def load_config(self, config: Config) -> None:
+        """Store the election, the roster and its accounts; link accounts seen
+        before the roster named them."""
+        now = utc_now()
+        with self.write():
+            if not self.db["countries"].count:
+                self.db["countries"].insert_all(country_rows(), pk="code")
+            election = config.election
+            self.db["elections"].upsert(
+                {
+                    "id": election.id,
+                    "name": election.name,
+                    "country": election.country,
+                    "timezone": election.timezone,
+                    "polling_dates": json.dumps([d.isoformat() for d in election.polling_dates]),
+                    "result_announced_at": election.result_announced_at,
+                    "result_label": election.result_label,
+                    "window_start": election.window_start,
+                    "window_end": election.window_end,
+                    "candidates": json.dumps(election.candidates),
+                    "terms": json.dumps(election.terms, ensure_ascii=False, sort_keys=True),
+                    "config_path": str(config.path),
+                    "loaded_at": now,
+                },
+                pk="id",
+            )
+            for leader in config.leaders:
+                self.db["leaders"].upsert(
+                    {
+                        "id": leader.id,
+                        "name": leader.name,
+                        "aliases": json.dumps(leader.aliases, ensure_ascii=False),
+                        "country": leader.country,
+                        "notes": leader.notes,
+                    },
+                    pk="id",
+                )
+                self.db.execute("DELETE FROM roles WHERE leader_id = ?", [leader.id])
+                self.db["roles"].insert_all(
+                    {
+                        "leader_id": leader.id,
+                        "title": role.title,
+                        "kind": role.kind,
+                        "country": role.country or leader.country,
+                        "organisation": role.organisation,
+                        "start_date": role.start.isoformat(),
+                        "end_date": role.end.isoformat() if role.end else None,
+                        "precedence": ROLE_PRECEDENCE.get(role.kind, 20),
+                    }
+                    for role in leader.roles
+                )
+                for account in leader.accounts:
+                    account_id = self._account_id(account.platform, account.handle, account.platform_id, None, now)
+                    self.db.execute(
+                        "UPDATE accounts SET leader_id = ?, in_roster = 1, url = coalesce(url, ?) WHERE id = ?",
+                        [leader.id, account.url, account_id],
+                    )
+        self._matchers = None
+
+    # --- runs and sources ---------------------------------------------------
+
+    def start_run(self, command: str, config_path: str | None = None) -> int:
+        with self.write():
+            return self.db["scrape_runs"].insert(
+                {
+                    "command": command,
+                    "config_path": config_path,
+                    "started_at": utc_now(),
+                    "status": "running",
+                    "tool_version": __version__,
+                }
+            ).last_pk
+
+    def finish_run(self, run_id: int, status: str, summary: dict) -> None:
+        with self.write():
+            self.db["scrape_runs"].update(
+                run_id,
+                {"finished_at": utc_now(), "status": status, "summary": json.dumps(summary, ensure_ascii=False)},
+            )
+
+    def register_source(
+        self,
+        source_id: str,
+        kind: str,
+        location: str | None,
+        title: str | None = None,
+        outlet: str | None = None,
+        published_at: str | None = None,
+    ) -> None:
+        with self.write():
+            existing = self.db["sources"].count_where("id = ?", [source_id])
+            row = {"id": source_id, "kind": kind, "location": location}
+            for name, value in (("title", title), ("outlet", outlet), ("published_at", published_at)):
+                if value is not None:
+                    row[name] = value
+            if not existing:
+                row["first_seen_at"] = utc_now()
+            self.db["sources"].upsert(row, pk="id")
+
+    def record_source_result(self, run_id: int, result, started_at: str) -> None:
+        with self.write():
+            self.db["run_sources"].insert(
+                {
+                    "run_id": run_id,
+                    "source_id": result.source_id,
+                    "kind": result.kind,
+                    "status": result.status,
+                    "started_at": started_at,
+                    "finished_at": utc_now(),
+                    **result.stats.as_dict(),
+                    "requests": result.requests,
+                    "error": result.error,
+                }
+            )
+
+    def handles_of_posts(self, post_ids: list[str]) -> set[str]:
+        """Lower-cased author handles of the given posts."""
+        handles = set()
+        for post_id in set(post_ids):
+            row = self.db.execute("SELECT handle FROM posts WHERE id = ?", [post_id]).fetchone()
+            if row and row[0]:
+                handles.add(row[0].lower())
+        return handles
+
+    def newest_native_id(self, platform: str, handle: str | None, platform_id: str | None) -> str | None:
+        """The platform id of the newest archived post of an account, for
+        incremental scrapes."""
+        row = self.db.execute(
+            "SELECT p.native_id FROM posts p JOIN accounts a ON a.id = p.account_id "
+            "WHERE p.platform = ? AND p.id_is_derived = 0 AND "
+            "((? IS NOT NULL AND a.platform_user_id = ?) OR (? IS NOT NULL AND a.handle = ? COLLATE NOCASE)) "
+            "ORDER BY p.created_at DESC LIMIT 1",
+            [platform, platform_id, platform_id, handle, handle],
+        ).fetchone()
+        return row[0] if row else None
+
+    def add_reported_reactions(self, run_id: int, election_id: str, source_id: str, reactions) -> int:
+        """Store (leader_id, evidence sentence, reported_on) rows; return how many are new."""
+        added = 0
+        with self.write():
+            for leader_id, evidence, reported_on in reactions:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO reported_reactions "
+                    "(election_id, leader_id, source_id, evidence, reported_on, run_id, recorded_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [election_id, leader_id, source_id, evidence, reported_on, run_id, utc_now()],
+                )
+                added += cursor.rowcount
+        return added
+
+    # --- storing items ------------------------------------------------------
+
+    def store(self, items: Iterable[RawItem | Unparsed], run_id: int) -> StoreStats:
+        """Normalise and store a stream of raw items, committing in batches."""
+        stats = StoreStats()
+        for batch in _batches(items, BATCH_SIZE):
+            with self.write():
+                for item in batch:
+                    stats.items += 1
+                    if isinstance(item, Unparsed):
+                        self._record_parse_error(run_id, item)
+                        stats.parse_errors += 1
+                        continue
+                    try:
+                        post = normalise(item)
+                    except ParseFailure as exc:
+                        self._record_parse_error(
+                            run_id,
+                            Unparsed(str(exc), item.location, item.stored_payload(), item.source_id, item.fetched_url, item.page),
+                            item.format,
+                        )
+                        stats.parse_errors += 1
+                        continue
+                    capture = self._store_capture_payloads(item)
+                    outcome, post_id = self._store_post(post, capture["retrieved_at"])
+                    self._insert_capture(run_id, post_id, item, capture)
+                    setattr(stats, outcome, getattr(stats, outcome) + 1)
+                    stats.post_ids.append(post_id)
+                    if self._store_relevance(post_id, post):
+                        stats.relevant += 1
+        return stats
+
+    def _store_capture_payloads(self, item: RawItem) -> dict:
+        raw_sha = self._store_raw(item.stored_payload(), item.format)
+        response_sha = self._store_raw(item.page.to_payload(), "response") if item.page else None
+        retrieved_at = item.retrieved_at or (item.page.retrieved_at if item.page else None) or utc_now()
+        return {"raw_sha256": raw_sha, "response_sha256": response_sha, "retrieved_at": retrieved_at}
+
+    def _insert_capture(self, run_id: int | None, post_id: str, item: RawItem, capture: dict) -> None:
+        self.db.execute(
+            "INSERT INTO captures (run_id, post_id, source_id, format, location, fetched_url, retrieved_at, "
+            "tool_version, raw_sha256, response_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                post_id,
+                item.source_id,
+                item.format,
+                item.location,
+                item.fetched_url,
+                capture["retrieved_at"],
+                __version__,
+                capture["raw_sha256"],
+                capture["response_sha256"],
+            ],
+        )
+
+    def _store_raw(self, payload: str, format_name: str) -> str:
+        data = payload.encode("utf-8")
+        sha = hashlib.sha256(data).hexdigest()
+        self.db.execute(
+            "INSERT OR IGNORE INTO raw_payloads (sha256, format, size, compression, content, stored_at) "
+            "VALUES (?, ?, ?, 'zlib', ?, ?)",
+            [sha, format_name, len(data), zlib.compress(data, 6), utc_now()],
+        )
+        return sha
+
+    def _record_parse_error(self, run_id: int | None, failure: Unparsed, format_name: str | None = None) -> None:
+        raw_sha = self._store_raw(failure.payload, format_name or "unparsed")
+        self.db.execute(
+            "INSERT INTO parse_errors (run_id, source_id, format, location, fetched_url, reason, raw_sha256, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, failure.source_id, format_name, failure.location, failure.fetched_url, failure.reason, raw_sha, utc_now()],
+        )
+
+    def _store_post(self, post: Post, seen_at: str) -> tuple[str, str]:
+        """Insert or update one post; return (outcome, post id) where outcome is
+        new_posts, new_versions or unchanged."""
+        post_id = self._existing_post_id(post)
+        account_id = self._account_id(
+            post.platform, post.author_handle, post.author_platform_id, post.author_display_name, seen_at
+        )
+        if post_id is None:
+            self._insert_post(post, account_id, seen_at)
+            return "new_posts", post.key
+        current = self.db.execute("SELECT * FROM posts WHERE id = ?", [post_id]).fetchone()
+        columns = [d[0] for d in self.db.execute("SELECT * FROM posts LIMIT 0").description]
+        row = dict(zip(columns, current))
+        updates = _fill_gaps(row, post, account_id)
+        updates["last_captured_at"] = max(row["last_captured_at"] or "", seen_at)
+        updates["first_captured_at"] = min(row["first_captured_at"] or seen_at, seen_at)
+        if post.unavailable:
+            updates["unavailable_reason"] = post.unavailable
+            if post.unavailable == "deleted" and not row["deleted_at"]:
+                updates["deleted_at"] = seen_at
+            self._update_post(post_id, updates)
+            return "unchanged", post_id
+        latest = self._latest_version(post_id)
+        state = _version_state(post, latest)
+        if state["content_hash"] == latest["content_hash"]:
+            self.db.execute(
+                "UPDATE post_versions SET last_seen_at = max(last_seen_at, ?) WHERE id = ?", [seen_at, latest["id"]]
+            )
+            self._update_post(post_id, updates)
+            return "unchanged", post_id
+        version = latest["version"] + 1
+        self._insert_version(post_id, version, state, seen_at)
+        updates.update({name: state[name] for name in POST_COUNT_COLUMNS})
+        updates["version_count"] = version
+        if state["text"] != latest["text"]:
+            updates["text"] = state["text"]
+            updates["is_edited"] = 1
+            if post.edited_at:
+                updates["edited_at"] = post.edited_at
+        self._update_post(post_id, updates)
+        return "new_versions", post_id
+
+    def _existing_post_id(self, post: Post) -> str | None:
+        """The archived post this one is a sighting of, merging a post first seen
+        without its platform id (derived key) into the one with the id."""
+        if post.has_native_id:
+            if self.db.execute("SELECT 1 FROM posts WHERE id = ?", [post.key]).fetchone():
+                return post.key
+            derived = self.db.execute(
+                "SELECT id FROM posts WHERE match_hash = ? AND id_is_derived = 1 LIMIT 1", [post.match_hash]
+            ).fetchone()
+            if derived:
+                self._rekey_post(derived[0], post)
+                return post.key
+            return None
+        same = self.db.execute(
+            "SELECT id FROM posts WHERE match_hash = ? ORDER BY id_is_derived LIMIT 1", [post.match_hash]
+        ).fetchone()
+        return same[0] if same else None
+
+    def _rekey_post(self, old_id: str, post: Post) -> None:
+        new_id = post.key
+        self.db.execute("PRAGMA defer_foreign_keys = ON")
+        self.db.execute(
+            "UPDATE posts SET id = ?, native_id = ?, id_is_derived = 0, url = coalesce(?, url) WHERE id = ?",
+            [new_id, post.native_id, post.url, old_id],
+        )
+        for table in ("post_versions", "captures", "election_posts"):
+            self.db.execute(f"UPDATE {table} SET post_id = ? WHERE post_id = ?", [new_id, old_id])
+
+    def _insert_post(self, post: Post, account_id: int | None, seen_at: str) -> None:
+        state = _version_state(post, None)
+        row = {
+            "id": post.key,
+            "platform": post.platform,
+            "native_id": post.native_id,
+            "id_is_derived": 0 if post.has_native_id else 1,
+            "match_hash": post.match_hash,
+            "url": post.url,
+            "account_id": account_id,
+            "handle": post.author_handle,
+            "display_name": post.author_display_name,
+            "created_at": post.created_at,
+            "created_at_precision": _precision(post.created_at),
+            "text": post.text,
+            "language": post.language,
+            "language_detected": int(post.language_detected),
+            "reply_to": post.reply_to,
+            "quote_of": post.quote_of,
+            "repost_of": post.repost_of,
+            "hashtags": _json(post.hashtags),
+            "mentions": _json(post.mentions),
+            "links": _json(post.links),
+            "media": _json(post.media),
+            **{name: getattr(post, name) for name in POST_COUNT_COLUMNS},
+            "edited_at": post.edited_at,
+            "is_edited": 1 if post.edited_at else 0,
+            "version_count": 1,
+            "deleted_at": seen_at if post.unavailable == "deleted" else None,
+            "unavailable_reason": post.unavailable,
+            "first_captured_at": seen_at,
+            "last_captured_at": seen_at,
+            "extra": _json(post.extra) if post.extra else None,
+        }
+        names = list(row)
+        self.db.execute(
+            f"INSERT INTO posts ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            [row[name] for name in names],
+        )
+        self._insert_version(post.key, 1, state, seen_at)
+
+    def _insert_version(self, post_id: str, version: int, state: dict, seen_at: str) -> None:
+        self.db.execute(
+            "INSERT INTO post_versions (post_id, version, text, reply_count, repost_count, like_count, "
+            "quote_count, view_count, edited_at, content_hash, first_seen_at, last_seen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                post_id,
+                version,
+                state["text"],
+                *[state[name] for name in POST_COUNT_COLUMNS],
+                state["edited_at"],
+                state["content_hash"],
+                seen_at,
+                seen_at,
+            ],
+        )
+
+    def _latest_version(self, post_id: str) -> dict:
+        cursor = self.db.execute(
+            "SELECT * FROM post_versions WHERE post_id = ? ORDER BY version DESC LIMIT 1", [post_id]
+        )
+        names = [d[0] for d in cursor.description]
+        return dict(zip(names, cursor.fetchone()))
+
+    def _update_post(self, post_id: str, updates: dict) -> None:
+        if not updates:
+            return
+        assignments = ", ".join(f"{name} = ?" for name in updates)
+        self.db.execute(f"UPDATE posts SET {assignments} WHERE id = ?", [*updates.values(), post_id])
+
+    def _account_id(
+        self, platform: str, handle: str | None, platform_id: str | None, display_name: str | None, seen_at: str
+    ) -> int | None:
+        """Find or create the account: by the platform's stable id first
+        (handles change), then by handle, case-insensitively."""
+        if not (handle or platform_id):
+            return None
+        row = None
+        if platform_id:
+            row = self.db.execute(
+                "SELECT id, platform_user_id FROM accounts WHERE platform = ? AND platform_user_id = ?",
+                [platform, platform_id],
+            ).fetchone()
+        if row is None and handle:
+            row = self.db.execute(
+                "SELECT id, platform_user_id FROM accounts WHERE platform = ? AND handle = ? COLLATE NOCASE "
+                "AND (platform_user_id IS NULL OR ? IS NULL OR platform_user_id = ?) ORDER BY in_roster DESC LIMIT 1",
+                [platform, handle, platform_id, platform_id],
+            ).fetchone()
+        if row is None:
+            return self.db.execute(
+                "INSERT INTO accounts (platform, handle, platform_user_id, display_name, in_roster, first_seen_at, last_seen_at) "
+                "VALUES (?, ?, ?, ?, 0, ?, ?)",
+                [platform, handle, platform_id, display_name, seen_at, seen_at],
+            ).lastrowid
+        self.db.execute(
+            "UPDATE accounts SET platform_user_id = coalesce(platform_user_id, ?), handle = coalesce(?, handle), "
+            "display_name = coalesce(?, display_name), last_seen_at = max(coalesce(last_seen_at, ''), ?) WHERE id = ?",
+            [platform_id, handle, display_name, seen_at, row[0]],
+        )
+        return row[0]
+
+    # --- relevance ----------------------------------------------------------
+
+    def matchers(self) -> list[ElectionMatcher]:
+        if self._matchers is None:
+            self._matchers = [self._matcher(row) for row in self.db["elections"].rows]
+        return self._matchers
+
+    def _matcher(self, election: dict) -> ElectionMatcher:
+        terms = json.loads(election["terms"] or "{}")
+        candidates = json.loads(election["candidates"] or "[]")
+        names, handles = [], []
+        for leader_id in candidates:
+            leader = self.db.execute("SELECT name, aliases FROM leaders WHERE id = ?", [leader_id]).fetchone()
+            if leader:
+                names.append(leader[0])
+                names.extend(json.loads(leader[1] or "[]"))
+            handles.extend(
+                r[0] for r in self.db.execute(
+                    "SELECT handle FROM accounts WHERE leader_id = ? AND handle IS NOT NULL", [leader_id]
+                )
+            )
+        return ElectionMatcher(
+            election_id=election["id"],
+            window_start=election["window_start"],
+            window_end=election["window_end"],
+            keywords=[k for per_language in terms.values() for k in per_language.get("keywords", [])],
+            hashtags=[h for per_language in terms.values() for h in per_language.get("hashtags", [])],
+            candidate_names=names,
+            candidate_handles=handles,
+        )
+
+    def _store_relevance(self, post_id: str, post: Post) -> bool:
+        relevant = False
+        for matcher in self.matchers():
+            result = matcher.match(post)
+            if result is None:
+                continue
+            terms, score = result
+            relevant = True
+            self.db.execute(
+                "INSERT INTO election_posts (election_id, post_id, matched_terms, score) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (election_id, post_id) DO UPDATE SET matched_terms = excluded.matched_terms, "
+                "score = max(score, excluded.score)",
+                [matcher.election_id, post_id, _json(terms), score],
+            )
+        return relevant
+
+    # --- rebuilding from raw --------------------------------------------------
+
+    def raw_payload(self, sha256: str) -> str:
+        row = self.db.execute("SELECT content, compression FROM raw_payloads WHERE sha256 = ?", [sha256]).fetchone()
+        if row is None:
+            raise KeyError(sha256)
+        data = zlib.decompress(row[0]) if row[1] == "zlib" else row[0]
+        return data.decode("utf-8")
+
+    def reprocess(self) -> StoreStats:
+        """Rebuild posts, versions and relevance from the raw payloads of every
+        capture, in capture order. With unchanged parsing the result is
+        identical to what was there."""
+        stats = StoreStats()
+        captures = list(
+            self.db.execute("SELECT id, raw_sha256, source_id, location, fetched_url, retrieved_at FROM captures ORDER BY id")
+        )
+        self._matchers = None
+        with self.write():
+            self.db.execute("PRAGMA defer_foreign_keys = ON")
+            for table in ("election_posts", "post_versions", "posts"):
+                self.db.execute(f"DELETE FROM {table}")
+            for capture_id, raw_sha, source_id, location, fetched_url, retrieved_at in captures:
+                stored = json.loads(self.raw_payload(raw_sha))
+                item = RawItem(
+                    format=stored["format"],
+                    payload=stored["payload"],
+                    context=stored["context"],
+                    source_id=source_id,
+                    location=location,
+                    fetched_url=fetched_url,
+                    retrieved_at=retrieved_at,
+                )
+                stats.items += 1
+                try:
+                    post = normalise(item)
+                except ParseFailure as exc:
+                    raise ParseFailure(f"capture {capture_id} ({location}) no longer parses: {exc}") from exc
+                outcome, post_id = self._store_post(post, retrieved_at)
+                setattr(stats, outcome, getattr(stats, outcome) + 1)
+                self.db.execute("UPDATE captures SET post_id = ? WHERE id = ?", [post_id, capture_id])
+                if self._store_relevance(post_id, post):
+                    stats.relevant += 1
+        return stats
+
+    # --- reading ----------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        names = (
+            "posts", "post_versions", "captures", "accounts", "leaders", "elections",
+            "election_posts", "reported_reactions", "parse_errors", "raw_payloads", "scrape_runs",
+        )
+        return {name: self.db[name].count for name in names if self.db[name].exists()}
+
+
+class _Transaction:
+    def __init__(self, archive: Archive):
+        self.archive = archive
+        self.conn = archive.db.conn
+
+    def __enter__(self):
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "within a transaction" in str(exc):
+                self.nested = True
+                return self
+            raise _database_error(self.archive.path, exc) from None
+        self.nested = False
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.nested:
+            return False
+        try:
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.DatabaseError as error:
+            if exc_type is None:
+                raise _database_error(self.archive.path, error) from None
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+            raise _database_error(self.archive.path, exc) from None
+        return False
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _precision(created_at: str | None) -> str | None:
+    if not created_at:
+        return None
+    return "day" if len(created_at) == 10 else "second"
+
+
+def _version_state(post: Post, latest: dict | None) -> dict:
+    """The state a version records: text and counts. Counts a source did not
+    give (None) carry over from the latest version, so a sighting without
+    counts (an article embed) is not a change."""
+    state = {"text": post.text, "edited_at": post.edited_at}
+    for name in POST_COUNT_COLUMNS:
+        value = getattr(post, name)
+        state[name] = value if value is not None or latest is None else latest[name]
+    if latest is not None and not post.edited_at:
+        state["edited_at"] = latest["edited_at"]
+    basis = json.dumps([state["text"], *[state[n] for n in POST_COUNT_COLUMNS]], ensure_ascii=False)
+    state["content_hash"] = hashlib.sha256(basis.encode("utf-8")).hexdigest()
+    return state
+
+
+def _fill_gaps(row: dict, post: Post, account_id: int | None) -> dict:
+    """Richer sightings fill what earlier ones lacked; nothing is overwritten."""
+    candidates = {
+        "url": post.url,
+        "account_id": account_id,
+        "handle": post.author_handle,
+        "display_name": post.author_display_name,
+        "language": post.language,
+        "reply_to": post.reply_to,
+        "quote_of": post.quote_of,
+        "repost_of": post.repost_of,
+        "hashtags": _json(post.hashtags) if post.hashtags else None,
+        "mentions": _json(post.mentions) if post.mentions else None,
+        "links": _json(post.links) if post.links else None,
+        "media": _json(post.media) if post.media else None,
+    }
+    updates = {name: value for name, value in candidates.items() if value is not None and row[name] in (None, "[]")}
+    if post.language and not post.language_detected and row["language_detected"]:
+        updates["language"] = post.language
+        updates["language_detected"] = 0
+    if post.created_at and (row["created_at"] is None or (len(row["created_at"]) == 10 and len(post.created_at) > 10)):
+        updates["created_at"] = post.created_at
+        updates["created_at_precision"] = _precision(post.created_at)
+    return updates

@@ -1,0 +1,274 @@
+"""The ``reactions`` command: a thin layer over the library.
+
+Each command parses options, calls the library, and turns its errors into a
+message and an exit code (see scraper/errors.py and the README).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .archive import Archive
+from .config import load_config
+from .errors import ReactionArchiveError
+
+DEFAULT_DB = "archive.db"
+DEFAULT_CONFIG = "elections/peru-2021.yml"
+
+
+class ReactionsGroup(click.Group):
+    """Turns library errors into a one-line message and their exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ReactionArchiveError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def db_option(fn):
+    return click.option(
+        "--db",
+        "db_path",
+        default=DEFAULT_DB,
+        show_default=True,
+        envvar="REACTIONS_DB",
+        type=click.Path(dir_okay=False),
+        help="Archive file (env REACTIONS_DB).",
+    )(fn)
+
+
+def config_option(fn):
+    return click.option(
+        "--config",
+        "config_path",
+        default=DEFAULT_CONFIG,
+        show_default=True,
+        envvar="REACTIONS_CONFIG",
+        type=click.Path(dir_okay=False),
+        help="Election config and roster, YAML (env REACTIONS_CONFIG).",
+    )(fn)
+
+
+def open_archive(db_path: str, config_path: str | None = None):
+    """Open and migrate the archive; load the config into it when given."""
+    archive = Archive(db_path)
+    archive.migrate()
+    config = None
+    if config_path:
+        config = load_config(config_path)
+        archive.load_config(config)
+    return archive, config
+
+
+@click.group(cls=ReactionsGroup)
+@click.version_option(__version__, prog_name="reactions")
+def cli():
+    """Reaction Archive: capture what political leaders post about an
+    election, keep it in one SQLite file, publish it with Datasette.
+
+    \b
+    Example, the bundled Peru 2021 example, offline:
+        reactions scrape
+        reactions serve
+
+    Exit codes: 0 ok; 1 some sources failed (the others were archived);
+    2 usage or config error; 3 archive locked; 4 archive cannot be opened
+    or written.
+    """
+
+
+@cli.command()
+@db_option
+@config_option
+def init(db_path, config_path):
+    """Create or migrate the archive and load the config's election and roster.
+
+    \b
+    Example:
+        reactions init --config elections/peru-2021.yml --db archive.db
+    """
+    archive = Archive(db_path)
+    applied = archive.migrate()
+    config = load_config(config_path)
+    archive.load_config(config)
+    click.echo(
+        f"{db_path}: schema {'migrated (' + ', '.join(applied) + ')' if applied else 'up to date'}; "
+        f"election {config.election.id}, {len(config.leaders)} leaders, {len(config.sources)} sources loaded"
+    )
+
+
+@cli.command()
+@db_option
+@config_option
+@click.option("--source", "only", multiple=True, help="Run only this source id (repeatable).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="One summary line per source as text, or JSON lines (for cron and CI).")
+def scrape(db_path, config_path, only, log_format):
+    """Run every source of the config into the archive.
+
+    Sources that fail (network, refusal, unknown account) are reported and
+    the others still run; the exit code is then 1.
+
+    \b
+    Example:
+        reactions scrape
+        reactions scrape --config elections/peru-2021.yml --db archive.db --source seed-report-text
+    """
+    from .scrape import run_scrape
+
+    archive, _ = open_archive(db_path)
+    config = load_config(config_path)
+
+    def report(result):
+        if log_format == "json":
+            click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        else:
+            click.echo(_summary_line(result))
+
+    result = run_scrape(archive, config, only=list(only) or None, on_source=report)
+    if log_format == "text":
+        counts = archive.counts()
+        click.echo(
+            f"run {result.run_id}: {len(result.sources)} sources, {len(result.failed)} failed; "
+            f"archive {db_path}: {counts['posts']} posts, {counts['election_posts']} relevant, "
+            f"{counts['reported_reactions']} reported reactions, {counts['parse_errors']} parse errors"
+        )
+    sys.exit(result.exit_code)
+
+
+def _summary_line(result) -> str:
+    stats = result.stats
+    line = (
+        f"{result.source_id} [{result.kind}] {result.status}: {stats.items} items, {stats.new_posts} new, "
+        f"{stats.new_versions} new versions, {stats.unchanged} unchanged, {stats.parse_errors} parse errors, "
+        f"{stats.relevant} relevant"
+    )
+    if result.reported_reactions:
+        line += f", {result.reported_reactions} reported reactions"
+    if result.error:
+        line += f" — {result.error}"
+    return line
+
+
+def _format_help() -> str:
+    from .sources import FILE_FORMATS
+
+    return ", ".join(sorted(FILE_FORMATS))
+
+
+@cli.command(name="import")
+@click.argument("format_name", metavar="FORMAT")
+@click.argument("locations", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@db_option
+@click.option("--config", "config_path", default=None, envvar="REACTIONS_CONFIG", type=click.Path(dir_okay=False),
+              help=f"Election config to load first (default: {DEFAULT_CONFIG} if it exists).")
+def import_(format_name, locations, db_path, config_path):
+    """Import saved files (or an article URL) in FORMAT into the archive.
+
+    FORMAT is one of the registered readers: article (a saved HTML page, a
+    URL, or plain text) and the raw formats of each platform adapter.
+    Run 'reactions import --help' to see them listed below.
+
+    \b
+    Example:
+        reactions import article examples/peru-2021/seed-report.html
+        reactions import article https://example.org/news/page.html
+    """
+    from .http import PoliteClient
+    from .scrape import import_file
+
+    if config_path is None and Path(DEFAULT_CONFIG).exists():
+        config_path = DEFAULT_CONFIG
+    archive, config = open_archive(db_path, config_path)
+    failed = 0
+    with PoliteClient(contact=config.contact if config else None) as client:
+        for location in locations:
+            result = import_file(archive, format_name, location, client=client, config=config)
+            click.echo(_summary_line(result))
+            failed += result.status == "failed"
+    if failed:
+        sys.exit(1 if failed < len(locations) else 2)
+
+
+@cli.command()
+@db_option
+@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Host to listen on.")
+@click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+@click.option("--immutable", is_flag=True, help="Serve the file as immutable (for publishing: faster, never written).")
+@click.option("--open", "open_browser", is_flag=True, help="Open a browser on the archive.")
+def serve(db_path, host, port, immutable, open_browser):
+    """Browse the archive in Datasette, with the project's metadata
+    (descriptions, facets, full-text search, ready-made queries), read-only
+    and with a SQL time limit.
+
+    \b
+    Example:
+        reactions serve --open
+        reactions serve --db archive.db --immutable --host 0.0.0.0 --port 8080
+    """
+    from .publish import serve as run_datasette
+
+    click.echo(f"Serving {db_path} on http://{host}:{port}/ (Ctrl-C to stop)")
+    sys.exit(run_datasette(db_path, host=host, port=port, immutable=immutable, open_browser=open_browser))
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(db_path, as_json):
+    """Show archive counts and the last runs.
+
+    \b
+    Example:
+        reactions status --db archive.db
+    """
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path}: no archive here yet; run 'reactions scrape' first")
+    archive = Archive(db_path)
+    counts = archive.counts()
+    runs = list(archive.db.query("SELECT id, command, started_at, finished_at, status FROM scrape_runs ORDER BY id DESC LIMIT 5")) if archive.db["scrape_runs"].exists() else []
+    if as_json:
+        click.echo(json.dumps({"counts": counts, "runs": runs}, indent=2))
+        return
+    click.echo(f"Archive {db_path}")
+    for name, count in counts.items():
+        click.echo(f"  {name:20} {count}")
+    if runs:
+        click.echo("Last runs:")
+        for run in runs:
+            click.echo(f"  #{run['id']} {run['command']} {run['started_at']} -> {run['finished_at'] or '…'} {run['status']}")
+
+
+@cli.command()
+@db_option
+def reprocess(db_path):
+    """Rebuild every post, version and relevance from the raw payloads kept
+    in the archive (after a parser improvement). Captures stay as they are.
+
+    \b
+    Example:
+        reactions reprocess --db archive.db
+    """
+    archive = Archive(db_path)
+    archive.migrate()
+    stats = archive.reprocess()
+    click.echo(
+        f"reprocessed {stats.items} captures: {stats.new_posts} posts, "
+        f"{stats.new_versions} later versions, {stats.relevant} relevant sightings"
+    )
+
+
+def main():
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The canonical shapes that flow between sources, normaliser and archive.
+
+A source yields :class:`RawItem` objects: one item exactly as it arrived
+(a JSON object, an HTML fragment, a line of text) plus the context needed to
+read it. The normaliser turns each RawItem into one :class:`Post`. The archive
+stores both: the Post as rows, the RawItem as a compressed payload, so that
+the archive can be rebuilt from raw when parsing improves.
+
+Nothing in this module does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PLATFORMS = (
+    "x",
+    "bluesky",
+    "mastodon",
+    "telegram",
+    "instagram",
+    "facebook",
+    "threads",
+    "rss",
+    "web",
+)
+
+
+@dataclass
+class FetchedPage:
+    """One HTTP response (or one file read), kept as provenance."""
+
+    url: str
+    body: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    retrieved_at: str | None = None
+
+    def to_payload(self) -> str:
+        return json.dumps(
+            {
+                "url": self.url,
+                "status": self.status,
+                "headers": self.headers,
+                "body": self.body,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+
+@dataclass
+class RawItem:
+    """One item as a source delivered it, before normalisation.
+
+    ``format`` names the transform that reads it (``article-x-embed``,
+    ``bluesky-feed-item``, ``mastodon-status`` ...). ``payload`` is the item's
+    own text exactly as received (a JSON object serialised, an HTML fragment).
+    ``context`` holds what the transform needs besides the payload (the X
+    ``includes`` of the page, the article's date ...); it must be JSON
+    serialisable because it is stored with the payload.
+    ``location`` says where the item was found, for error messages
+    (``page.html#embed-3``, ``tweets.jsonl:17``).
+    """
+
+    format: str
+    payload: str
+    source_id: str
+    location: str
+    fetched_url: str | None = None
+    retrieved_at: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    page: FetchedPage | None = None
+
+    def stored_payload(self) -> str:
+        """What the archive keeps: payload and context, enough to re-normalise."""
+        return json.dumps(
+            {"format": self.format, "payload": self.payload, "context": self.context},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+
+@dataclass
+class Post:
+    """One post in canonical form, whatever the platform.
+
+    ``native_id`` is the platform's own id (X status id, Bluesky at:// URI,
+    Mastodon status URL or id, Telegram ``channel/123``). It is None when the
+    source gave none (a post quoted as plain text in an article); the archive
+    then derives a key and merges the post later with the same post arriving
+    with its id.
+
+    ``created_at`` is UTC ISO-8601 (``2021-06-10T14:03:07Z``), or a plain date
+    (``2021-06-10``) when only the day is known.
+    """
+
+    platform: str
+    native_id: str | None
+    text: str
+    author_handle: str | None = None
+    author_display_name: str | None = None
+    author_platform_id: str | None = None
+    url: str | None = None
+    created_at: str | None = None
+    language: str | None = None
+    language_detected: bool = False
+    reply_to: str | None = None
+    quote_of: str | None = None
+    repost_of: str | None = None
+    hashtags: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    media: list[dict[str, Any]] = field(default_factory=list)
+    reply_count: int | None = None
+    repost_count: int | None = None
+    like_count: int | None = None
+    quote_count: int | None = None
+    view_count: int | None = None
+    edited_at: str | None = None
+    unavailable: str | None = None  # deleted | suspended | protected | withheld
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    COUNT_FIELDS = ("reply_count", "repost_count", "like_count", "quote_count", "view_count")
+
+    @property
+    def key(self) -> str:
+        if self.native_id:
+            return post_key(self.platform, self.native_id)
+        return f"{self.platform}:derived:{self.match_hash}"
+
+    @property
+    def has_native_id(self) -> bool:
+        return bool(self.native_id)
+
+    @property
+    def match_hash(self) -> str:
+        """Same account, same day, same normalised text: the same post."""
+        from .normalise import match_text
+
+        handle = (self.author_handle or "").lower().lstrip("@")
+        day = (self.created_at or "")[:10]
+        basis = "\x1f".join([self.platform, handle, day, match_text(self.text)])
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:20]
+
+    def counts(self) -> dict[str, int | None]:
+        return {name: getattr(self, name) for name in self.COUNT_FIELDS}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def post_key(platform: str, native_id: str) -> str:
+    return f"{platform}:{native_id}"
+

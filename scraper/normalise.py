@@ -1,0 +1,277 @@
+"""Pure functions from raw items to canonical posts. No I/O here.
+
+Each source module registers one transform per raw format with
+:func:`transform`; :func:`normalise` dispatches a :class:`RawItem` to it.
+The helpers below (text cleaning, entity extraction, dates) are shared by
+every platform so that "plain text exactly as posted" means the same thing
+everywhere.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+
+from .errors import ParseFailure
+from .model import Post, RawItem
+
+Transform = Callable[[RawItem], Post]
+_TRANSFORMS: dict[str, Transform] = {}
+
+
+def transform(format_name: str) -> Callable[[Transform], Transform]:
+    """Register the transform that reads raw items of ``format_name``."""
+
+    def register(fn: Transform) -> Transform:
+        _TRANSFORMS[format_name] = fn
+        return fn
+
+    return register
+
+
+def known_formats() -> list[str]:
+    _load_sources()
+    return sorted(_TRANSFORMS)
+
+
+def normalise(item: RawItem) -> Post:
+    """Turn one raw item into one canonical post, or raise ParseFailure."""
+    _load_sources()
+    try:
+        fn = _TRANSFORMS[item.format]
+    except KeyError:
+        raise ParseFailure(f"no transform for raw format {item.format!r}") from None
+    try:
+        post = fn(item)
+    except ParseFailure:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise ParseFailure(f"{type(exc).__name__}: {exc}") from exc
+    return finish_post(post)
+
+
+def _load_sources() -> None:
+    # Source modules register their transforms on import.
+    from . import sources  # noqa: F401
+
+
+def finish_post(post: Post) -> Post:
+    """What every post gets whatever its platform: NFC text, entities from
+    the text where the platform gave none, a language where none was given."""
+    post.text = clean_text(post.text)
+    if post.author_handle:
+        post.author_handle = post.author_handle.lstrip("@")
+    if not post.hashtags:
+        post.hashtags = extract_hashtags(post.text)
+    if not post.mentions:
+        post.mentions = extract_mentions(post.text)
+    if not post.links:
+        post.links = extract_links(post.text)
+    if not post.language and post.text.strip():
+        post.language = detect_language(post.text)
+        post.language_detected = post.language is not None
+    return post
+
+
+# --- text -------------------------------------------------------------------
+
+_SPACES_BEFORE_NEWLINE = re.compile(r"[ \t\u00a0]+\n")
+
+
+def clean_text(text: str) -> str:
+    """Plain text as posted: entities decoded, Unicode NFC, line breaks kept
+    (CRLF folded to LF), trailing spaces on lines and around the text removed."""
+    text = html.unescape(text or "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    text = _SPACES_BEFORE_NEWLINE.sub("\n", text)
+    return text.strip()
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form used for matching terms and names."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.casefold()
+
+
+_URL = re.compile(r"(?:https?://|\bpic\.twitter\.com/)[^\s<>\"'\u2026]+", re.IGNORECASE)
+_HASHTAG = re.compile(r"(?<![\w&/])#(\w*[^\W\d_]\w*)", re.UNICODE)
+_MENTION = re.compile(r"(?<![\w@/])@(\w{1,30}(?:\.[\w-]+)*(?:@[\w.-]+\.\w+)?)", re.UNICODE)
+
+
+def match_text(text: str) -> str:
+    """Text reduced for deciding that two sightings are the same post: links
+    dropped (t.co and pic.twitter.com forms differ between renderings), case,
+    accents and spacing folded."""
+    without_links = _URL.sub(" ", text or "")
+    return " ".join(fold(without_links).split())
+
+
+def extract_hashtags(text: str) -> list[str]:
+    return _unique(m.group(1) for m in _HASHTAG.finditer(text or ""))
+
+
+def extract_mentions(text: str) -> list[str]:
+    return _unique(m.group(1).rstrip(".") for m in _MENTION.finditer(text or ""))
+
+
+def extract_links(text: str) -> list[str]:
+    links = []
+    for match in _URL.finditer(text or ""):
+        url = match.group(0).rstrip(".,;:!?)]")
+        if not url.lower().startswith("http"):
+            url = "https://" + url
+        links.append(url)
+    return _unique(links)
+
+
+def _unique(values) -> list:
+    seen, result = set(), []
+    for value in values:
+        if value not in seen:
+            seen.add(value)
+            result.append(value)
+    return result
+
+
+def html_to_text(fragment: str) -> str:
+    """HTML (a post body) to plain text with line breaks kept: <br> is a
+    newline, paragraphs are separated by a blank line."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(fragment or "", "html.parser")
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    paragraphs = soup.find_all("p")
+    if paragraphs:
+        for p in paragraphs:
+            p.insert_before("\n\n")
+            p.unwrap()
+    return clean_text(re.sub(r"\n{3,}", "\n\n", soup.get_text()))
+
+
+# --- language ---------------------------------------------------------------
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code guessed from the text, used only where the platform
+    gave none. Links, mentions and hashtags are left out of the guess."""
+    words = _URL.sub(" ", text)
+    words = re.sub(r"[@#]\w+", " ", words)
+    if len(words.split()) < 3:
+        return None
+    import py3langid
+
+    code, _score = py3langid.classify(words)
+    return code
+
+
+# --- time -------------------------------------------------------------------
+
+TWITTER_EPOCH_MS = 1288834974657
+
+
+def snowflake_time(status_id: str | int) -> str | None:
+    """Creation time encoded in an X/Twitter status id (ids since late 2010)."""
+    value = int(status_id)
+    if value < 30_000_000_000_000_000:  # pre-snowflake ids carry no time
+        return None
+    ms = (value >> 22) + TWITTER_EPOCH_MS
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def to_utc_iso(value: str | datetime | int | float | None) -> str | None:
+    """Any timestamp a platform gives to UTC ISO-8601 with a Z.
+
+    A naive datetime string is taken as UTC; a number is a Unix time."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        moment = datetime.fromtimestamp(value, tz=timezone.utc)
+    elif isinstance(value, datetime):
+        moment = value
+    else:
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return text
+        text = text.replace("Z", "+00:00").replace("z", "+00:00")
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = _parse_twitter_v1_time(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_twitter_v1_time(text: str) -> datetime:
+    # "Wed Jun 09 21:14:03 +0000 2021"
+    return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan", "enero", "ene", "janeiro"),
+            ("february", "feb", "febrero", "fevereiro", "fev"),
+            ("march", "mar", "marzo", "marco"),
+            ("april", "apr", "abril", "abr"),
+            ("may", "mayo", "maio", "mai"),
+            ("june", "jun", "junio", "junho"),
+            ("july", "jul", "julio", "julho"),
+            ("august", "aug", "agosto", "ago"),
+            ("september", "sep", "sept", "septiembre", "setiembre", "setembro", "set"),
+            ("october", "oct", "octubre", "outubro", "out"),
+            ("november", "nov", "noviembre", "novembro"),
+            ("december", "dec", "diciembre", "dezembro", "dic", "dez"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+_EN_DATE = re.compile(r"^([A-Za-z]+)\.? (\d{1,2}),? (\d{4})$")
+_ES_DATE = re.compile(r"^(\d{1,2}) de ([A-Za-z]+) de (\d{4})$")
+
+
+def parse_embed_date(text: str) -> str | None:
+    """The date line of an embed ("June 10, 2021", "10 de junio de 2021",
+    "June 10, 2024 at 3:04 PM") to an ISO date, or None."""
+    text = fold(" ".join((text or "").split()))
+    text = re.sub(r" at \d{1,2}:\d{2}\s*[ap]m$", "", text)
+    for pattern, order in ((_EN_DATE, "mdy"), (_ES_DATE, "dmy")):
+        match = pattern.match(text)
+        if not match:
+            continue
+        if order == "mdy":
+            month_name, day, year = match.groups()
+        else:
+            day, month_name, year = match.groups()
+        month = _MONTHS.get(month_name.lower())
+        if not month:
+            return None
+        try:
+            return date(int(year), month, int(day)).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def loads_json(payload: str, what: str = "payload") -> dict:
+    try:
+        value = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        raise ParseFailure(f"{what} is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ParseFailure(f"{what} is a JSON {type(value).__name__}, not an object")
+    return value

@@ -1,0 +1,342 @@
+"""The one place that owns the archive's schema: tables, indexes, full-text
+search, the ``reactions`` view, and the migrations that got them there.
+
+Migrations are sqlite-utils ``Migrations`` recorded in ``_sqlite_migrations``;
+a new schema change is a new function at the bottom, never an edit of an old
+one. docs/schema.md and metadata.yml describe the same tables (a test keeps
+them in step).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("reaction-archive")
+
+# Which role counts when a leader held several on the same day.
+ROLE_PRECEDENCE = {
+    "head_of_state": 1,
+    "head_of_government": 2,
+    "head_of_state_elect": 3,
+    "vice_head_of_state": 4,
+    "foreign_minister": 5,
+    "minister": 6,
+    "international_official": 7,
+    "candidate": 8,
+    "party_leader": 9,
+    "legislator": 10,
+    "former_head_of_state": 11,
+    "former_head_of_government": 12,
+    "former_legislator": 13,
+    "other": 20,
+}
+
+POST_COUNT_COLUMNS = ("reply_count", "repost_count", "like_count", "quote_count", "view_count")
+
+REACTIONS_VIEW = """
+CREATE VIEW reactions AS
+SELECT
+  p.id AS post_id,
+  p.rowid AS post_rowid,
+  ep.election_id AS election,
+  l.id AS leader_id,
+  coalesce(l.name, p.display_name) AS author,
+  l.country AS country_code,
+  c.name AS country,
+  r.title AS role,
+  r.kind AS role_kind,
+  p.platform,
+  p.handle,
+  p.display_name,
+  p.created_at,
+  p.created_at_precision,
+  round((julianday(p.created_at) - julianday(e.result_announced_at)) * 24, 1) AS hours_after_result,
+  p.text,
+  p.language,
+  p.url,
+  ep.matched_terms,
+  ep.score,
+  p.hashtags,
+  p.mentions,
+  p.links,
+  p.reply_count,
+  p.repost_count,
+  p.like_count,
+  p.is_edited,
+  p.deleted_at,
+  p.first_captured_at,
+  c.latitude,
+  c.longitude
+FROM election_posts ep
+JOIN elections e ON e.id = ep.election_id
+JOIN posts p ON p.id = ep.post_id
+LEFT JOIN accounts a ON a.id = p.account_id
+LEFT JOIN leaders l ON l.id = a.leader_id
+LEFT JOIN countries c ON c.code = l.country
+LEFT JOIN roles r ON r.id = (
+  SELECT r2.id FROM roles r2
+  WHERE r2.leader_id = l.id
+    AND r2.start_date <= substr(p.created_at, 1, 10)
+    AND (r2.end_date IS NULL OR r2.end_date >= substr(p.created_at, 1, 10))
+  ORDER BY r2.precedence, r2.start_date DESC
+  LIMIT 1
+)
+"""
+
+
+def ensure_schema(db: Database) -> list[str]:
+    """Create or migrate the archive; return the names of migrations applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
+
+
+def schema_is_current(db: Database) -> bool:
+    return not migrations.pending(db)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["countries"].create(
+        {"code": str, "alpha_3": str, "name": str, "official_name": str, "latitude": float, "longitude": float},
+        pk="code",
+    )
+    db["elections"].create(
+        {
+            "id": str,
+            "name": str,
+            "country": str,
+            "timezone": str,
+            "polling_dates": str,
+            "result_announced_at": str,
+            "result_label": str,
+            "window_start": str,
+            "window_end": str,
+            "candidates": str,
+            "terms": str,
+            "config_path": str,
+            "loaded_at": str,
+        },
+        pk="id",
+        foreign_keys=[("country", "countries", "code")],
+    )
+    db["leaders"].create(
+        {"id": str, "name": str, "aliases": str, "country": str, "notes": str},
+        pk="id",
+        foreign_keys=[("country", "countries", "code")],
+    )
+    db["roles"].create(
+        {
+            "id": int,
+            "leader_id": str,
+            "title": str,
+            "kind": str,
+            "country": str,
+            "organisation": str,
+            "start_date": str,
+            "end_date": str,
+            "precedence": int,
+        },
+        pk="id",
+        foreign_keys=[("leader_id", "leaders", "id"), ("country", "countries", "code")],
+    )
+    db["roles"].create_index(["leader_id", "start_date"])
+    db["accounts"].create(
+        {
+            "id": int,
+            "platform": str,
+            "handle": str,
+            "platform_user_id": str,
+            "url": str,
+            "display_name": str,
+            "leader_id": str,
+            "in_roster": int,
+            "first_seen_at": str,
+            "last_seen_at": str,
+        },
+        pk="id",
+        foreign_keys=[("leader_id", "leaders", "id")],
+    )
+    db.execute("CREATE UNIQUE INDEX idx_accounts_platform_user ON accounts(platform, platform_user_id)")
+    db.execute("CREATE INDEX idx_accounts_platform_handle ON accounts(platform, handle COLLATE NOCASE)")
+    db["sources"].create(
+        {
+            "id": str,
+            "kind": str,
+            "location": str,
+            "title": str,
+            "outlet": str,
+            "published_at": str,
+            "first_seen_at": str,
+        },
+        pk="id",
+    )
+    db["scrape_runs"].create(
+        {
+            "id": int,
+            "command": str,
+            "config_path": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "tool_version": str,
+            "summary": str,
+        },
+        pk="id",
+    )
+    db["run_sources"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "source_id": str,
+            "kind": str,
+            "status": str,
+            "started_at": str,
+            "finished_at": str,
+            "items": int,
+            "new_posts": int,
+            "new_versions": int,
+            "unchanged": int,
+            "parse_errors": int,
+            "relevant": int,
+            "requests": int,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "scrape_runs", "id"), ("source_id", "sources", "id")],
+    )
+    db["raw_payloads"].create(
+        {"sha256": str, "format": str, "size": int, "compression": str, "content": bytes, "stored_at": str},
+        pk="sha256",
+    )
+    db["posts"].create(
+        {
+            "id": str,
+            "platform": str,
+            "native_id": str,
+            "id_is_derived": int,
+            "match_hash": str,
+            "url": str,
+            "account_id": int,
+            "handle": str,
+            "display_name": str,
+            "created_at": str,
+            "created_at_precision": str,
+            "text": str,
+            "language": str,
+            "language_detected": int,
+            "reply_to": str,
+            "quote_of": str,
+            "repost_of": str,
+            "hashtags": str,
+            "mentions": str,
+            "links": str,
+            "media": str,
+            **{name: int for name in POST_COUNT_COLUMNS},
+            "edited_at": str,
+            "is_edited": int,
+            "version_count": int,
+            "deleted_at": str,
+            "unavailable_reason": str,
+            "first_captured_at": str,
+            "last_captured_at": str,
+            "extra": str,
+        },
+        pk="id",
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+    db["posts"].create_index(["match_hash"])
+    db["posts"].create_index(["account_id", "created_at"])
+    db["posts"].create_index(["created_at"])
+    db["post_versions"].create(
+        {
+            "id": int,
+            "post_id": str,
+            "version": int,
+            "text": str,
+            **{name: int for name in POST_COUNT_COLUMNS},
+            "edited_at": str,
+            "content_hash": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+        },
+        pk="id",
+        foreign_keys=[("post_id", "posts", "id")],
+    )
+    db["post_versions"].create_index(["post_id", "version"], unique=True)
+    db["captures"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "post_id": str,
+            "source_id": str,
+            "format": str,
+            "location": str,
+            "fetched_url": str,
+            "retrieved_at": str,
+            "tool_version": str,
+            "raw_sha256": str,
+            "response_sha256": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("run_id", "scrape_runs", "id"),
+            ("post_id", "posts", "id"),
+            ("source_id", "sources", "id"),
+            ("raw_sha256", "raw_payloads", "sha256"),
+            ("response_sha256", "raw_payloads", "sha256"),
+        ],
+    )
+    db["captures"].create_index(["post_id"])
+    db["captures"].create_index(["run_id"])
+    db["election_posts"].create(
+        {"election_id": str, "post_id": str, "matched_terms": str, "score": float},
+        pk=("election_id", "post_id"),
+        foreign_keys=[("election_id", "elections", "id"), ("post_id", "posts", "id")],
+    )
+    db["election_posts"].create_index(["post_id"])
+    db["parse_errors"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "source_id": str,
+            "format": str,
+            "location": str,
+            "fetched_url": str,
+            "reason": str,
+            "raw_sha256": str,
+            "recorded_at": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("run_id", "scrape_runs", "id"),
+            ("source_id", "sources", "id"),
+            ("raw_sha256", "raw_payloads", "sha256"),
+        ],
+    )
+    db["reported_reactions"].create(
+        {
+            "id": int,
+            "election_id": str,
+            "leader_id": str,
+            "source_id": str,
+            "evidence": str,
+            "reported_on": str,
+            "run_id": int,
+            "recorded_at": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("election_id", "elections", "id"),
+            ("leader_id", "leaders", "id"),
+            ("source_id", "sources", "id"),
+            ("run_id", "scrape_runs", "id"),
+        ],
+    )
+    db["reported_reactions"].create_index(["election_id", "leader_id", "source_id", "evidence"], unique=True)
+    db["posts"].enable_fts(
+        ["text", "display_name", "handle"],
+        create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+    )
+    db.execute(REACTIONS_VIEW)

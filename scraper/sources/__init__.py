@@ -1,0 +1,81 @@
+"""Sources: one module per platform or input format.
+
+A source module has three kinds of function, never mixed (as in the
+dogsheep tools):
+
+* ``fetch_*`` does network I/O through :class:`scraper.http.PoliteClient` and
+  returns :class:`~scraper.model.FetchedPage` objects, nothing else;
+* ``items_from_*`` splits a page or file into :class:`~scraper.model.RawItem`
+  objects (pure);
+* ``transform_*`` turns one RawItem into one :class:`~scraper.model.Post`
+  (pure), registered with :func:`scraper.normalise.transform`.
+
+Live platform adapters also offer ``scrape_account(client, request)``, a
+generator of RawItem and :class:`Unparsed` values, and importers of saved
+files register themselves in :data:`FILE_FORMATS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import FetchedPage, RawItem
+
+
+@dataclass
+class WatchedAccount:
+    """A roster account to scrape on one platform."""
+
+    leader_id: str | None
+    platform: str
+    handle: str | None = None
+    platform_id: str | None = None  # X user id, Bluesky DID, Mastodon account URL
+    url: str | None = None
+
+
+@dataclass
+class ScrapeRequest:
+    """What one adapter run over one account should fetch."""
+
+    account: WatchedAccount
+    source_id: str
+    window_start: str | None = None  # UTC ISO-8601: stop paging before this
+    window_end: str | None = None
+    since_id: str | None = None  # newest native id already archived
+    options: dict[str, Any] = field(default_factory=dict)  # base_url, include_reposts ...
+
+
+@dataclass
+class Unparsed:
+    """A page or record that could not be read. The archive records it as a
+    parse error with its raw payload; the items before it are kept."""
+
+    reason: str
+    location: str
+    payload: str
+    source_id: str
+    fetched_url: str | None = None
+    page: FetchedPage | None = None
+
+
+ItemStream = Iterator["RawItem | Unparsed"]
+
+# name -> function(path_or_text: str, source_id: str) -> ItemStream
+FILE_FORMATS: dict[str, Callable[..., ItemStream]] = {}
+
+
+def file_format(name: str):
+    """Register a reader for ``reactions import NAME FILE``."""
+
+    def register(fn):
+        FILE_FORMATS[name] = fn
+        return fn
+
+    return register
+
+
+# Importing the modules registers their transforms and file formats.
+from . import article  # noqa: E402,F401
+from . import bluesky, mastodon, snscrape_backend, telegram, x  # noqa: E402,F401

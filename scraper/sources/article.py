@@ -1,0 +1,381 @@
+"""News articles: the posts they embed, and the reactions they report.
+
+An article is a saved HTML page, a URL, or plain text (a report copied from
+a page, where an embedded post is rendered as
+``TEXT — Display Name (@handle) Month D, YYYY``). We extract:
+
+* X/Twitter embeds (``blockquote.twitter-tweet``) with text, display name,
+  handle, status id (from the status link) and date, in the variants sites
+  produce (name line in its own paragraph, literal em dash, numeric entities);
+* Bluesky embeds (``blockquote.bluesky-embed`` with ``data-bluesky-uri``);
+* Mastodon, Instagram and Facebook embeds (link only: the post's URL);
+* plain-text renderings of embeds, in text files and in HTML paragraphs;
+* sentences reporting that a roster leader reacted without quoting a post.
+
+Reading the article (``fetch_article``/``read_article``) is the only I/O;
+everything else here is pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from ..errors import InputError, ParseFailure
+from ..http import utc_now
+from ..model import FetchedPage, Post, RawItem
+from ..normalise import clean_text, extract_links, fold, parse_embed_date, snowflake_time, transform
+from . import Unparsed, file_format
+
+DASHES = "\u2014\u2013"  # em dash, en dash; "--" is handled in the patterns
+_HANDLE = r"@?(?P<handle>[A-Za-z0-9_]{1,15})"
+_DATE_TEXT = r"(?P<date>[A-Z][a-z]{2,9}\.? \d{1,2}, \d{4}|\d{1,2} de [a-zç]+ de \d{4})"
+TEXT_EMBED = re.compile(
+    r"^(?P<text>.+?)\s+(?:[" + DASHES + r"]|--)\s*(?P<name>[^" + DASHES + r"\n]+?)\s*\(" + _HANDLE + r"\)\s*" + _DATE_TEXT + r"\s*$",
+    re.DOTALL,
+)
+STATUS_URL = re.compile(r"https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/(?P<handle>\w+|i/web)/status(?:es)?/(?P<id>\d+)")
+REACTION_WORDS = (
+    "congratulat", "felicit", "parabeniz", "rejoic", "celebrat", "saluted", "saludo", "saludó", "hailed",
+    "welcomed", "greeted", "praised", "cumpriment", "sent messages", "congratulatory",
+)
+
+
+@dataclass
+class Article:
+    """An article as read: its page (provenance), metadata and content."""
+
+    page: FetchedPage
+    source_id: str
+    location: str
+    is_html: bool
+    title: str | None = None
+    outlet: str | None = None
+    published_at: str | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    soup: BeautifulSoup | None = None
+
+
+# --- reading (I/O) -------------------------------------------------------------
+
+
+def read_article(location: str, source_id: str, client=None) -> Article:
+    """Read an article from a file path or an http(s) URL."""
+    if re.match(r"^https?://", location):
+        if client is None:
+            raise InputError(f"{location}: reading an article from a URL needs the network client")
+        page = client.get(location, kind="article")
+    else:
+        path = Path(location)
+        try:
+            body = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{location}: article file not found") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{location}: not UTF-8 text ({exc})") from None
+        except OSError as exc:
+            raise InputError(f"{location}: cannot read article ({exc})") from None
+        page = FetchedPage(url=path.resolve().as_uri(), body=body, retrieved_at=utc_now())
+    return parse_article(page, source_id, location)
+
+
+# --- parsing (pure) -------------------------------------------------------------
+
+
+def looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:2000].lower()
+    return head.startswith("<") or any(tag in head for tag in ("<html", "<body", "<p>", "<p ", "<blockquote", "<div"))
+
+
+def parse_article(page: FetchedPage, source_id: str, location: str) -> Article:
+    if looks_like_html(page.body):
+        soup = BeautifulSoup(page.body, "html.parser")
+        article = Article(page, source_id, location, True, soup=soup)
+        article.title = _meta(soup, "og:title") or (soup.title.get_text(strip=True) if soup.title else None)
+        article.outlet = _meta(soup, "og:site_name")
+        article.published_at = _meta(soup, "article:published_time") or _time_attribute(soup)
+        article.paragraphs = [
+            clean_text(p.get_text(" "))
+            for p in soup.find_all(["p", "h1", "h2", "li"])
+            if not p.find_parent("blockquote")
+        ]
+    else:
+        article = Article(page, source_id, location, False)
+        body = page.body.replace("\r\n", "\n")
+        header = re.match(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b", body)
+        if header:
+            article.published_at = header.group(1)
+            body = body[header.end():]
+        article.paragraphs = [clean_text(p) for p in re.split(r"\n\s*\n", body) if p.strip()]
+    return article
+
+
+def _meta(soup: BeautifulSoup, name: str) -> str | None:
+    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+    return tag.get("content") if tag and tag.get("content") else None
+
+
+def _time_attribute(soup: BeautifulSoup) -> str | None:
+    tag = soup.find("time", attrs={"datetime": True})
+    return tag["datetime"] if tag else None
+
+
+def items_from_article(article: Article) -> Iterator[RawItem | Unparsed]:
+    """One raw item per embedded post, in document order."""
+    context = {"article_url": article.page.url, "article_published_at": article.published_at}
+    index = 0
+
+    def item(format_name: str, payload: str) -> RawItem:
+        nonlocal index
+        index += 1
+        return RawItem(
+            format=format_name,
+            payload=payload,
+            source_id=article.source_id,
+            location=f"{article.location}#embed-{index}",
+            fetched_url=article.page.url,
+            retrieved_at=article.page.retrieved_at,
+            context=context,
+            page=article.page,
+        )
+
+    if article.soup is not None:
+        for tag in _embed_tags(article.soup):
+            format_name = _embed_format(tag)
+            yield item(format_name, str(tag))
+    for paragraph in article.paragraphs:
+        if TEXT_EMBED.match(paragraph):
+            yield item("article-text-embed", paragraph)
+
+
+def _embed_tags(soup: BeautifulSoup) -> list[Tag]:
+    found = []
+    for tag in soup.find_all(["blockquote", "iframe", "div"]):
+        if _embed_format(tag) and not any(tag in parent.descendants for parent in found):
+            found.append(tag)
+    return found
+
+
+def _embed_format(tag: Tag) -> str | None:
+    classes = set(tag.get("class") or [])
+    if tag.name == "blockquote" and classes & {"twitter-tweet", "twitter-video"}:
+        return "article-x-embed"
+    if tag.name == "blockquote" and "bluesky-embed" in classes:
+        return "article-bluesky-embed"
+    if classes & {"mastodon-embed", "instagram-media", "fb-post"}:
+        return "article-link-embed"
+    src = tag.get("src") or ""
+    if tag.name == "iframe" and ("facebook.com/plugins/post" in src or re.search(r"/@[\w.]+/\d+/embed", src)):
+        return "article-link-embed"
+    return None
+
+
+def reported_reactions(article: Article, leaders, candidates: set[str], quoted_handles: set[str]):
+    """(leader_id, sentence, reported_on) for roster leaders that a sentence
+    reports as reacting, except the election's candidates and leaders whose
+    post the article quotes."""
+    found = {}
+    for paragraph in article.paragraphs:
+        if TEXT_EMBED.match(paragraph):
+            continue
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z\"“])", paragraph):
+            folded = fold(sentence)
+            if not any(word in folded for word in REACTION_WORDS):
+                continue
+            for leader in leaders:
+                if leader.id in candidates or leader.id in found:
+                    continue
+                if {a.handle.lower() for a in leader.accounts if a.handle} & quoted_handles:
+                    continue
+                if _mentions_leader(folded, leader):
+                    found[leader.id] = (leader.id, sentence.strip(), (article.published_at or "")[:10] or None)
+    return list(found.values())
+
+
+def _mentions_leader(folded_sentence: str, leader) -> bool:
+    for name in [leader.name, *leader.aliases]:
+        if re.search(r"(?<!\w)" + re.escape(fold(name)) + r"(?!\w)", folded_sentence):
+            return True
+    return False
+
+
+def article_source_id(location: str) -> str:
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(urlsplit(location).path).stem.lower()).strip("-") or "article"
+    digest = hashlib.sha1(location.encode("utf-8")).hexdigest()[:8]
+    return f"article-{stem[:40]}-{digest}"
+
+
+@file_format("article")
+def read_article_items(location: str, source_id: str, client=None) -> Iterator[RawItem | Unparsed]:
+    yield from items_from_article(read_article(location, source_id, client))
+
+
+# --- transforms (pure) ------------------------------------------------------------
+
+
+def _embed_text_and_signature(block: Tag) -> tuple[str, str]:
+    """Split an embed into the post's text and its signature line
+    ("— Name (@handle) Date"), whatever paragraphs and dashes it uses."""
+    block = BeautifulSoup(str(block), "html.parser")
+    for br in block.find_all("br"):
+        br.replace_with("\n")
+    for p in block.find_all("p"):
+        p.insert_after("\n\n")
+    text = clean_text(block.get_text())
+    match = re.search(r"(?:^|\s)(?:[" + DASHES + r"]|--)\s*([^" + DASHES + r"]*\(@?[\w.:-]+\)[^\n]*)\s*$", text)
+    if not match:
+        raise ParseFailure("embed has no signature line ('— Name (@handle) Date')")
+    return clean_text(text[: match.start()]), match.group(1).strip()
+
+
+_SIGNATURE = re.compile(r"^(?P<name>.*?)\s*\((?:@)?(?P<handle>[\w.:-]+)\)\s*(?P<date>.*)$")
+
+
+@transform("article-x-embed")
+def transform_x_embed(item: RawItem) -> Post:
+    block = BeautifulSoup(item.payload, "html.parser").find("blockquote")
+    text, signature = _embed_text_and_signature(block)
+    signed = _SIGNATURE.match(signature)
+    if not signed:
+        raise ParseFailure(f"cannot read the signature line {signature!r}")
+    handle = signed.group("handle").lstrip("@")
+    status_id, url = None, None
+    for anchor in block.find_all("a", href=True):
+        status = STATUS_URL.match(anchor["href"])
+        if status:
+            status_id = status.group("id")
+            if status.group("handle") != "i/web":
+                handle = status.group("handle")
+            url = f"https://x.com/{handle}/status/{status_id}"
+    created_at = snowflake_time(status_id) if status_id else None
+    if created_at is None:
+        created_at = parse_embed_date(signed.group("date"))
+    paragraph = block.find("p")
+    language = paragraph.get("lang") if paragraph is not None else None
+    return Post(
+        platform="x",
+        native_id=status_id,
+        text=text,
+        author_handle=handle,
+        author_display_name=signed.group("name") or None,
+        url=url,
+        created_at=created_at,
+        language=language if language and language not in ("und", "qme", "zxx") else None,
+        links=_embed_links(paragraph),
+        extra={"embed_date_text": signed.group("date") or None, "article_url": item.context.get("article_url")},
+    )
+
+
+def _embed_links(paragraph: Tag | None) -> list[str]:
+    """Links in an embed's text: the expanded form where the anchor shows it,
+    hashtag, mention and media links left out."""
+    if paragraph is None:
+        return []
+    links = []
+    for anchor in paragraph.find_all("a", href=True):
+        href, shown = anchor["href"], anchor.get_text(strip=True)
+        if "/hashtag/" in href or shown.startswith(("#", "@", "pic.twitter.com")):
+            continue
+        if shown.startswith("http") and not shown.endswith("…"):
+            links.append(shown)
+        else:
+            links.append(href)
+    return links
+
+
+@transform("article-bluesky-embed")
+def transform_bluesky_embed(item: RawItem) -> Post:
+    block = BeautifulSoup(item.payload, "html.parser").find("blockquote")
+    uri = block.get("data-bluesky-uri")
+    if not uri or not uri.startswith("at://"):
+        raise ParseFailure("Bluesky embed without a data-bluesky-uri")
+    did, _, rkey = uri[len("at://"):].partition("/app.bsky.feed.post/")
+    text, signature = _embed_text_and_signature(block)
+    signed = _SIGNATURE.match(signature)
+    handle = signed.group("handle").lstrip("@") if signed else None
+    paragraph = block.find("p")
+    text = re.sub(r"\s*\[(?:image or embed|contains quote post or other embedded content)\]\s*$", "", text)
+    return Post(
+        platform="bluesky",
+        native_id=uri,
+        text=text,
+        author_handle=handle,
+        author_display_name=(signed.group("name") or None) if signed else None,
+        author_platform_id=did or None,
+        url=f"https://bsky.app/profile/{did}/post/{rkey}" if rkey else None,
+        created_at=parse_embed_date(signed.group("date")) if signed else None,
+        language=paragraph.get("lang") if paragraph is not None else None,
+        extra={"article_url": item.context.get("article_url")},
+    )
+
+
+@transform("article-link-embed")
+def transform_link_embed(item: RawItem) -> Post:
+    tag = BeautifulSoup(item.payload, "html.parser").find(["blockquote", "iframe", "div"])
+    url = _embed_url(tag)
+    if not url:
+        raise ParseFailure("embed without a post link")
+    platform, native_id, handle = _identify_link(url)
+    return Post(
+        platform=platform,
+        native_id=native_id,
+        text="",
+        author_handle=handle,
+        url=url,
+        extra={"link_only": True, "article_url": item.context.get("article_url")},
+    )
+
+
+def _embed_url(tag: Tag) -> str | None:
+    for attribute in ("data-instgrm-permalink", "data-href", "data-embed-url", "cite"):
+        if tag.get(attribute):
+            return tag[attribute]
+    src = tag.get("src") or ""
+    if "facebook.com/plugins/post" in src:
+        href = parse_qs(urlsplit(src).query).get("href")
+        return unquote(href[0]) if href else None
+    if src:
+        return re.sub(r"/embed/?$", "", src)
+    anchor = tag.find("a", href=True)
+    return anchor["href"] if anchor else None
+
+
+def _identify_link(url: str) -> tuple[str, str, str | None]:
+    parts = urlsplit(url)
+    host = parts.netloc.lower()
+    path = re.sub(r"/embed/?$", "", parts.path).rstrip("/")
+    if "instagram.com" in host:
+        match = re.search(r"/(?:p|reel|tv)/([\w-]+)", path)
+        return "instagram", match.group(1) if match else path, None
+    if "facebook.com" in host:
+        return "facebook", f"{host}{path}", None
+    mastodon = re.match(r"^/@([\w.]+)/(\d+)$", path)
+    if mastodon:
+        canonical = f"https://{host}/@{mastodon.group(1)}/{mastodon.group(2)}"
+        return "mastodon", canonical, f"@{mastodon.group(1)}@{host}"
+    return "web", url, None
+
+
+@transform("article-text-embed")
+def transform_text_embed(item: RawItem) -> Post:
+    match = TEXT_EMBED.match(item.payload)
+    if not match:
+        raise ParseFailure("not a 'TEXT — Name (@handle) Date' rendering")
+    text = match.group("text").strip()
+    return Post(
+        platform="x",
+        native_id=None,
+        text=text,
+        author_handle=match.group("handle"),
+        author_display_name=match.group("name").strip(),
+        created_at=parse_embed_date(match.group("date")),
+        links=extract_links(text),
+        extra={"embed_date_text": match.group("date"), "article_url": item.context.get("article_url")},
+    )
+

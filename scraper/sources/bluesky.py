@@ -1,0 +1,1 @@
+"""bluesky source (being written)."""

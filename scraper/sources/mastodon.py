@@ -1,0 +1,1 @@
+"""mastodon source (being written)."""

@@ -1,0 +1,1 @@
+"""snscrape_backend source (being written)."""

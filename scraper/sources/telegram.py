@@ -1,0 +1,1 @@
+"""telegram source (being written)."""

@@ -1,0 +1,1 @@
+"""x source (being written)."""
