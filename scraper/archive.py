@@ -129,7 +129,7 @@ class Archive:
                     "window_start": election.window_start,
                     "window_end": election.window_end,
                     "candidates": json.dumps(election.candidates),
-                    "terms": json.dumps(election.terms, ensure_ascii=False, sort_keys=True),
+                    "terms": json.dumps(election.terms, ensure_ascii=False),  # config order: first spelling wins
                     "config_path": str(config.path),
                     "loaded_at": now,
                 },

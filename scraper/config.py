@@ -120,6 +120,17 @@ class Config:
 # --- loading with line numbers ----------------------------------------------
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML with dates left as text, so that a bad date is our error
+    (with its key and line), not a crash inside the YAML library."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class _Doc:
     """The parsed YAML plus the line of every key path, for error messages."""
 
@@ -132,8 +143,8 @@ class _Doc:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read config file: {exc}", path=path) from None
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data = yaml.safe_load(text)
+            node = yaml.compose(text, Loader=_Loader)
+            self.data = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise ConfigError(

@@ -9,7 +9,6 @@ everywhere.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import unicodedata
@@ -83,9 +82,13 @@ _SPACES_BEFORE_NEWLINE = re.compile(r"[ \t\u00a0]+\n")
 
 
 def clean_text(text: str) -> str:
-    """Plain text as posted: entities decoded, Unicode NFC, line breaks kept
-    (CRLF folded to LF), trailing spaces on lines and around the text removed."""
-    text = html.unescape(text or "")
+    """Plain text as posted: Unicode NFC, line breaks kept (CRLF folded to
+    LF), trailing spaces on lines and around the text removed.
+
+    Entities are not decoded here: each source decodes its format exactly
+    once (an HTML parser does it; X's JSON needs html.unescape), because
+    decoding twice corrupts text that shows an entity literally."""
+    text = text or ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     text = _SPACES_BEFORE_NEWLINE.sub("\n", text)

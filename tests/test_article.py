@@ -1,0 +1,141 @@
+"""News articles: embedded posts in the variants real sites produce."""
+
+import json
+
+from click.testing import CliRunner
+
+from scraper.cli import cli
+from scraper.model import FetchedPage
+from scraper.normalise import normalise
+from scraper.sources.article import TEXT_EMBED, items_from_article, parse_article, read_article
+
+from .conftest import FIXTURES, VALDORIA_CONFIG
+
+NEWS = FIXTURES / "article" / "news-embeds.html"
+
+
+def posts_of(path=NEWS):
+    article = read_article(str(path), "test-news")
+    results = []
+    for item in items_from_article(article):
+        try:
+            results.append(normalise(item))
+        except Exception as exc:  # noqa: BLE001 - the malformed embed
+            results.append(exc)
+    return results
+
+
+def test_one_post_per_embed_in_document_order():
+    posts = posts_of()
+    assert [getattr(p, "platform", "error") for p in posts] == [
+        "x", "x", "x", "bluesky", "mastodon", "instagram", "facebook", "error",
+    ]
+
+
+def test_standard_tweet_embed():
+    post = posts_of()[0]
+    assert post.native_id == "1402279246033858617"
+    assert post.author_handle == "tomasimaginario"
+    assert post.author_display_name == "Tomás Imaginario"
+    assert post.url == "https://x.com/tomasimaginario/status/1402279246033858617"
+    assert post.created_at == "2021-06-08T15:00:00.000Z"  # from the snowflake id
+    assert post.text == (
+        "Felicito a @rosa_ficticia, presidenta electa. #EleccionesFicticias\n\n"
+        "Más en https://example.org/comunicado"
+    )
+    assert post.language == "es"
+    assert post.mentions == ["rosa_ficticia"]
+    assert post.hashtags == ["EleccionesFicticias"]
+    assert post.links == ["https://example.org/comunicado"]
+
+
+def test_name_line_in_its_own_paragraph_and_literal_dash():
+    post = posts_of()[1]
+    assert post.native_id == "1402739780613058617"
+    assert post.author_handle == "lucia_inventada"
+    assert post.author_display_name == "Lucía Inventada"
+    assert post.text == "Parabéns ao povo e à presidenta eleita Rosa Ficticia! Uma vitória da democracia nas eleições."
+    assert post.language == "pt"
+
+
+def test_numeric_entities_and_a_dash_inside_the_text():
+    post = posts_of()[2]
+    assert post.native_id == "1402811503211458617"
+    assert post.author_display_name == "Tomás Imaginario"
+    assert post.text == "Congratulations to the president-elect on a clean election — a good day."
+
+
+def test_bluesky_embed():
+    post = posts_of()[3]
+    assert post.native_id == "at://did:plc:fictional7tomas3xq2k5v/app.bsky.feed.post/3jzfcijpj2z2a"
+    assert post.author_platform_id == "did:plc:fictional7tomas3xq2k5v"
+    assert post.author_handle == "tomas-imaginario.bsky.social"
+    assert post.text == "Un abrazo a Rosa Ficticia, presidenta electa."
+    assert post.created_at == "2021-06-09"
+    assert post.url == "https://bsky.app/profile/did:plc:fictional7tomas3xq2k5v/post/3jzfcijpj2z2a"
+
+
+def test_link_only_embeds():
+    mastodon, instagram, facebook = posts_of()[4:7]
+    assert mastodon.url == "https://social.example/@valdoria_news/106385910573921234"
+    assert mastodon.author_handle == "valdoria_news@social.example"
+    assert instagram.native_id == "CPfictional1"
+    assert facebook.url == "https://www.facebook.com/fictional.page/posts/1234567890123456"
+    assert all(p.extra["link_only"] for p in (mastodon, instagram, facebook))
+
+
+def test_plain_text_rendering_as_in_the_seed():
+    line = "Hola #Valdoria, felicidades a @rosa_ficticia — Tomás Imaginario (Tomi) (@tomasimaginario) June 9, 2021"
+    match = TEXT_EMBED.match(line)
+    assert match.group("name") == "Tomás Imaginario (Tomi)"
+    assert match.group("handle") == "tomasimaginario"
+    assert match.group("date") == "June 9, 2021"
+
+
+def test_article_metadata():
+    article = read_article(str(NEWS), "test-news")
+    assert article.title == "Leaders react to the fictional runoff"
+    assert article.outlet == "The Fictional Gazette"
+    assert article.published_at == "2021-06-11T09:00:00-03:00"
+
+
+def test_plain_text_article_with_date_header():
+    page = FetchedPage(url="file:///report.txt", body=" date 2021-06-12 Subtitle.\n\nFirst paragraph.\n")
+    article = parse_article(page, "s", "report.txt")
+    assert article.published_at == "2021-06-12"
+    assert not article.is_html
+    assert list(items_from_article(article)) == []
+
+
+def test_import_article_keeps_other_posts_and_records_the_bad_embed(tmp_path):
+    db = tmp_path / "a.db"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["import", "article", str(NEWS), "--db", str(db), "--config", str(VALDORIA_CONFIG)])
+    assert result.exit_code == 0, result.output
+    assert "8 items, 7 new" in result.output
+    assert "1 parse errors" in result.output
+    from scraper.archive import Archive
+
+    archive = Archive(db)
+    error = next(archive.db["parse_errors"].rows)
+    assert error["location"].endswith("news-embeds.html#embed-8")
+    assert "signature" in error["reason"]
+    raw = json.loads(archive.raw_payload(error["raw_sha256"]))
+    assert "Texto sin firma" in raw["payload"]
+    # Andrés is reported as reacting; quoted leaders and the candidate are not.
+    reported = [r["leader_id"] for r in archive.db["reported_reactions"].rows]
+    assert reported == ["andres-ficcion"]
+
+    # Importing again adds nothing but captures.
+    counts = archive.counts()
+    again = runner.invoke(cli, ["import", "article", str(NEWS), "--db", str(db), "--config", str(VALDORIA_CONFIG)])
+    assert "0 new, 0 new versions, 7 unchanged" in again.output
+    after = Archive(db).counts()
+    assert after["posts"] == counts["posts"] and after["post_versions"] == counts["post_versions"]
+    assert after["captures"] == counts["captures"] + 7
+
+
+def test_import_missing_file_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(cli, ["import", "article", str(tmp_path / "nope.html"), "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 2
+    assert "nope.html: article file not found" in result.output
