@@ -32,6 +32,15 @@ from .sources import Unparsed
 
 BATCH_SIZE = 1000
 
+# SQL that recomputes the roster-derived name columns of a post row.
+ROSTER_NAME_EXPRESSIONS = {
+    "author_name": "coalesce((SELECT l.name FROM accounts a JOIN leaders l ON l.id = a.leader_id "
+    "WHERE a.id = posts.account_id), posts.display_name)",
+    "mentioned_names": "(SELECT group_concat(name, '; ') FROM (SELECT DISTINCT l.name AS name "
+    "FROM json_each(posts.mentions) m JOIN accounts a ON a.platform = posts.platform "
+    "AND a.handle = m.value COLLATE NOCASE JOIN leaders l ON l.id = a.leader_id))",
+}
+
 
 @dataclass
 class StoreStats:
@@ -96,6 +105,7 @@ class Archive:
         self.path = Path(path)
         self.db = open_database(self.path)
         self._matchers: list[ElectionMatcher] | None = None
+        self._roster_names: dict[tuple[str, str], str] | None = None
 
     # --- set-up -------------------------------------------------------------
 
@@ -166,7 +176,30 @@ class Archive:
                         "UPDATE accounts SET leader_id = ?, in_roster = 1, url = coalesce(url, ?) WHERE id = ?",
                         [leader.id, account.url, account_id],
                     )
+            self._refresh_roster_names()
         self._matchers = None
+        self._roster_names = None
+
+    def _refresh_roster_names(self) -> None:
+        """Posts carry the roster names of their author and of the accounts they
+        mention (for search); a roster change updates the rows that differ."""
+        for column, expression in ROSTER_NAME_EXPRESSIONS.items():
+            self.db.execute(
+                f"UPDATE posts SET {column} = {expression} WHERE {column} IS NOT {expression}"
+            )
+
+    def roster_names(self) -> dict[tuple[str, str], str]:
+        """(platform, lower-cased handle or account id) -> leader name."""
+        if self._roster_names is None:
+            names = {}
+            for platform, handle, account_id, name in self.db.execute(
+                "SELECT a.platform, a.handle, a.id, l.name FROM accounts a JOIN leaders l ON l.id = a.leader_id"
+            ):
+                names[(platform, str(account_id))] = name
+                if handle:
+                    names[(platform, handle.lower())] = name
+            self._roster_names = names
+        return self._roster_names
 
     # --- runs and sources ---------------------------------------------------
 
@@ -415,6 +448,8 @@ class Archive:
             "account_id": account_id,
             "handle": post.author_handle,
             "display_name": post.author_display_name,
+            "author_name": self.roster_names().get((post.platform, str(account_id)), post.author_display_name),
+            "mentioned_names": self._mentioned_names(post),
             "created_at": post.created_at,
             "created_at_precision": _precision(post.created_at),
             "text": post.text,
@@ -443,6 +478,11 @@ class Archive:
             [row[name] for name in names],
         )
         self._insert_version(post.key, 1, state, seen_at)
+
+    def _mentioned_names(self, post: Post) -> str | None:
+        names = self.roster_names()
+        found = [names[(post.platform, m.lower())] for m in post.mentions if (post.platform, m.lower()) in names]
+        return "; ".join(dict.fromkeys(found)) or None
 
     def _insert_version(self, post_id: str, version: int, state: dict, seen_at: str) -> None:
         self.db.execute(

@@ -198,6 +198,9 @@ def import_(format_name, locations, db_path, config_path):
         sys.exit(1 if failed < len(locations) else 2)
 
 
+import_.help += "\n\nFormats: " + _format_help() + "."
+
+
 @cli.command()
 @db_option
 @click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Host to listen on.")

@@ -40,7 +40,7 @@ SELECT
   p.rowid AS post_rowid,
   ep.election_id AS election,
   l.id AS leader_id,
-  coalesce(l.name, p.display_name) AS author,
+  p.author_name AS author,
   l.country AS country_code,
   c.name AS country,
   r.title AS role,
@@ -220,6 +220,8 @@ def m001_initial(db: Database) -> None:
             "account_id": int,
             "handle": str,
             "display_name": str,
+            "author_name": str,
+            "mentioned_names": str,
             "created_at": str,
             "created_at_precision": str,
             "text": str,
@@ -335,7 +337,7 @@ def m001_initial(db: Database) -> None:
     )
     db["reported_reactions"].create_index(["election_id", "leader_id", "source_id", "evidence"], unique=True)
     db["posts"].enable_fts(
-        ["text", "display_name", "handle"],
+        ["text", "author_name", "display_name", "handle", "mentioned_names"],
         create_triggers=True,
         tokenize="unicode61 remove_diacritics 2",
     )

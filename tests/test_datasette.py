@@ -1,0 +1,93 @@
+"""Datasette on the archive, in-process: real SQL, the project's metadata."""
+
+import pytest
+
+from scraper.publish import datasette_instance, load_metadata, serve_command
+
+
+@pytest.fixture
+def datasette(peru_archive):
+    return datasette_instance(peru_archive.path)
+
+
+async def test_reactions_facet_by_country(datasette):
+    response = await datasette.client.get("/archive/reactions.json?_facet=country&_shape=objects")
+    assert response.status_code == 200
+    data = response.json()
+    assert [row["handle"] for row in data["rows"]] == ["LuchoXBolivia"]
+    facet = data["facet_results"]["results"]["country"] if "results" in data["facet_results"] else data["facet_results"]["country"]
+    assert [(v["value"], v["count"]) for v in facet["results"]] == [("Bolivia", 1)]
+
+
+async def test_default_facets_from_metadata(datasette):
+    data = (await datasette.client.get("/archive/reactions.json")).json()
+    facets = data["facet_results"].get("results", data["facet_results"])
+    assert {"country", "role_kind", "platform", "language", "election"} <= set(facets)
+
+
+async def test_full_text_search_finds_castillo(datasette):
+    data = (await datasette.client.get("/archive/reactions.json?_search=Castillo&_shape=objects")).json()
+    assert [row["handle"] for row in data["rows"]] == ["LuchoXBolivia"]
+    # accents ignored: Peru finds Perú
+    data = (await datasette.client.get("/archive/reactions.json?_search=Peru&_shape=objects")).json()
+    assert len(data["rows"]) == 1
+
+
+@pytest.mark.parametrize(
+    "query,params",
+    [
+        ("election_timeline", "election=peru-2021"),
+        ("first_reactions", "election=peru-2021"),
+        ("reactions_per_country", "election=peru-2021"),
+        ("search", "q=Castillo"),
+    ],
+)
+async def test_canned_queries_return_rows(datasette, query, params):
+    response = await datasette.client.get(f"/archive/{query}.json?{params}&_shape=objects")
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"], query
+
+
+async def test_reactions_per_country_counts_reported_leaders(datasette):
+    rows = (await datasette.client.get("/archive/reactions_per_country.json?election=peru-2021&_shape=objects")).json()["rows"]
+    by_code = {row["country_code"]: row for row in rows}
+    assert by_code["BO"]["posts"] == 1
+    assert by_code["BR"]["leaders_reported"] == 2  # Lula and Rousseff
+
+
+async def test_first_reactions_hours_after_result(datasette):
+    rows = (await datasette.client.get("/archive/first_reactions.json?election=peru-2021&_shape=objects")).json()["rows"]
+    assert rows[0]["leader_id"] == "luis-arce"
+    # 2021-06-10 (day) against the JNE proclamation, 2021-07-19 00:00 in Lima (05:00 UTC)
+    assert rows[0]["hours_after_result"] == pytest.approx(-941.0)
+
+
+async def test_metadata_title_license_and_descriptions_served(datasette):
+    data = (await datasette.client.get("/-/metadata.json")).json()
+    assert data["title"] == "Reaction Archive"
+    assert "belongs to its authors" in data["license"]
+    html = (await datasette.client.get("/archive/reactions")).text
+    assert "the role the author held on the day of the post" in html
+
+
+async def test_immutable_instance(peru_archive):
+    datasette = datasette_instance(peru_archive.path, immutable=True)
+    response = await datasette.client.get("/archive/posts.json")
+    assert response.status_code == 200
+    assert not datasette.databases["archive"].is_mutable
+
+
+async def test_sql_time_limit_setting(datasette):
+    settings = (await datasette.client.get("/-/settings.json")).json()
+    assert settings["sql_time_limit_ms"] == 3000
+
+
+def test_metadata_renamed_for_another_archive_file(tmp_path):
+    metadata = load_metadata(tmp_path / "night.db")
+    assert "night" in metadata["databases"] and "archive" not in metadata["databases"]
+
+
+def test_serve_command(tmp_path):
+    command = serve_command(tmp_path / "a.db", tmp_path / "m.json", immutable=True, port=9000)
+    assert command[command.index("serve") + 1:command.index("serve") + 3] == ["-i", str(tmp_path / "a.db")]
+    assert "sql_time_limit_ms" in command and "9000" in command
