@@ -139,3 +139,58 @@ def test_import_missing_file_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["import", "article", str(tmp_path / "nope.html"), "--db", str(tmp_path / "a.db")])
     assert result.exit_code == 2
     assert "nope.html: article file not found" in result.output
+
+
+def test_saved_page_with_rendered_widgets_and_wordpress_figure():
+    posts = posts_of(FIXTURES / "article" / "saved-rendered.html")
+    assert [(p.native_id, p.text[:20]) for p in posts] == [
+        ("1402739780613058617", ""),
+        ("1402811503211458617", ""),
+        ("1401871559685058617", "Hoy es un gran día p"),
+    ]
+    assert posts[0].extra["link_only"] and posts[0].created_at.startswith("2021-06-09T21:30")
+    assert posts[2].text == "Hoy es un gran día para la democracia. pic.twitter.com/Zz9Yy8Xx7W"
+    assert posts[2].created_at.startswith("2021-06-07T12:00")
+
+
+def test_rendered_embed_then_full_embed_fill_the_same_post(valdoria_archive):
+    from scraper.scrape import import_file
+
+    import_file(valdoria_archive, "article", str(FIXTURES / "article" / "saved-rendered.html"))
+    import_file(valdoria_archive, "article", str(NEWS))
+    post = valdoria_archive.db["posts"].get("x:1402739780613058617")
+    assert post["text"].startswith("Parabéns ao povo")
+    assert post["handle"] == "lucia_inventada"
+    assert valdoria_archive.db["captures"].count_where("post_id = ?", ["x:1402739780613058617"]) == 2
+
+
+def test_entities_are_decoded_once():
+    html = (
+        '<blockquote class="twitter-tweet"><p lang="en">Use &amp;lt;b&amp;gt; &amp; see</p>'
+        '&mdash; Tomás Imaginario (@tomasimaginario) <a>June 8, 2021</a></blockquote>'
+    )
+    page = FetchedPage(url="file:///e.html", body=html)
+    post = normalise(next(items_from_article(parse_article(page, "s", "e.html"))))
+    assert post.text == "Use &lt;b&gt; & see"
+
+
+def test_import_article_from_a_url(httpserver, tmp_path):
+    httpserver.expect_request("/news/leaders-react.html").respond_with_data(
+        NEWS.read_text(encoding="utf-8"), content_type="text/html; charset=utf-8"
+    )
+    url = httpserver.url_for("/news/leaders-react.html")
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(cli, ["import", "article", url, "--db", str(db), "--config", str(VALDORIA_CONFIG)])
+    assert result.exit_code == 0, result.output
+    from scraper.archive import Archive
+
+    capture = next(Archive(db).db.query("select fetched_url from captures limit 1"))
+    assert capture["fetched_url"] == url
+
+
+def test_import_article_url_404_is_a_clear_error(httpserver, tmp_path):
+    httpserver.expect_request("/missing.html").respond_with_data("not here", status=404)
+    url = httpserver.url_for("/missing.html")
+    result = CliRunner().invoke(cli, ["import", "article", url, "--db", str(tmp_path / "a.db"), "--config", str(VALDORIA_CONFIG)])
+    assert result.exit_code == 2
+    assert "404" in result.output and "missing.html" in result.output

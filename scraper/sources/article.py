@@ -156,7 +156,7 @@ def items_from_article(article: Article) -> Iterator[RawItem | Unparsed]:
 
 def _embed_tags(soup: BeautifulSoup) -> list[Tag]:
     found = []
-    for tag in soup.find_all(["blockquote", "iframe", "div"]):
+    for tag in soup.find_all(["blockquote", "iframe", "div", "amp-twitter"]):
         if _embed_format(tag) and not any(tag in parent.descendants for parent in found):
             found.append(tag)
     return found
@@ -166,6 +166,10 @@ def _embed_format(tag: Tag) -> str | None:
     classes = set(tag.get("class") or [])
     if tag.name == "blockquote" and classes & {"twitter-tweet", "twitter-video"}:
         return "article-x-embed"
+    if _rendered_tweet_id(tag):
+        # A page saved after widgets.js ran: the text sits inside the iframe,
+        # only the id is in the page.
+        return "article-x-id-embed"
     if tag.name == "blockquote" and "bluesky-embed" in classes:
         return "article-bluesky-embed"
     if classes & {"mastodon-embed", "instagram-media", "fb-post"}:
@@ -312,6 +316,34 @@ def transform_bluesky_embed(item: RawItem) -> Post:
         created_at=parse_embed_date(signed.group("date")) if signed else None,
         language=paragraph.get("lang") if paragraph is not None else None,
         extra={"article_url": item.context.get("article_url")},
+    )
+
+
+def _rendered_tweet_id(tag: Tag) -> str | None:
+    if tag.name == "amp-twitter" and not tag.find("blockquote"):
+        return tag.get("data-tweetid")
+    if tag.name == "iframe":
+        if tag.get("data-tweet-id"):
+            return tag["data-tweet-id"]
+        src = tag.get("src") or ""
+        if "platform.twitter.com/embed/Tweet.html" in src:
+            return (parse_qs(urlsplit(src).query).get("id") or [None])[0]
+    return None
+
+
+@transform("article-x-id-embed")
+def transform_x_id_embed(item: RawItem) -> Post:
+    tag = BeautifulSoup(item.payload, "html.parser").find(["iframe", "amp-twitter"])
+    status_id = _rendered_tweet_id(tag) if tag else None
+    if not status_id or not status_id.isdigit():
+        raise ParseFailure("rendered tweet embed without a numeric tweet id")
+    return Post(
+        platform="x",
+        native_id=status_id,
+        text="",
+        url=f"https://x.com/i/status/{status_id}",
+        created_at=snowflake_time(status_id),
+        extra={"link_only": True, "article_url": item.context.get("article_url")},
     )
 
 
