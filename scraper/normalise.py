@@ -278,3 +278,52 @@ def loads_json(payload: str, what: str = "payload") -> dict:
     if not isinstance(value, dict):
         raise ParseFailure(f"{what} is a JSON {type(value).__name__}, not an object")
     return value
+
+
+# --- tombstones ---------------------------------------------------------------
+
+UNAVAILABLE_REASONS = ("deleted", "suspended", "protected", "withheld")
+
+
+def tombstone_item(
+    platform: str,
+    native_id: str,
+    reason: str,
+    *,
+    source_id: str,
+    location: str,
+    url: str | None = None,
+    page=None,
+    detail: dict | None = None,
+) -> RawItem:
+    """A raw item saying the platform reports a post gone. Only an answer
+    about the post itself makes one; a network or server error never does."""
+    if reason not in UNAVAILABLE_REASONS:
+        raise ValueError(f"unknown unavailable reason {reason!r}")
+    payload = json.dumps(
+        {"platform": platform, "native_id": native_id, "reason": reason, "url": url, "detail": detail or {}},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return RawItem(
+        format="tombstone",
+        payload=payload,
+        source_id=source_id,
+        location=location,
+        fetched_url=page.url if page else url,
+        retrieved_at=page.retrieved_at if page else None,
+        page=page,
+    )
+
+
+@transform("tombstone")
+def transform_tombstone(item: RawItem) -> Post:
+    data = loads_json(item.payload, "tombstone")
+    return Post(
+        platform=data["platform"],
+        native_id=data["native_id"],
+        text="",
+        url=data.get("url"),
+        unavailable=data["reason"],
+        extra={"tombstone": data.get("detail") or {}},
+    )

@@ -342,3 +342,29 @@ def m001_initial(db: Database) -> None:
         tokenize="unicode61 remove_diacritics 2",
     )
     db.execute(REACTIONS_VIEW)
+
+
+@migrations()
+def m002_nightly_runs(db: Database) -> None:
+    """Incremental state per source and account; per-account run results with
+    deletions and anomalies; how a run ended."""
+    db["source_state"].create(
+        {
+            "source_id": str,
+            "account": str,
+            "platform": str,
+            "last_id": str,
+            "last_created_at": str,
+            "last_run_id": int,
+            "last_success_at": str,
+            "last_items": int,
+            "updated_at": str,
+        },
+        pk=("source_id", "account"),
+        foreign_keys=[("source_id", "sources", "id"), ("last_run_id", "scrape_runs", "id")],
+    )
+    db["run_sources"].add_column("account", str)
+    db["run_sources"].add_column("deleted", int)
+    db["run_sources"].add_column("anomaly", str)
+    db["scrape_runs"].add_column("exit_code", int)
+    db["scrape_runs"].add_column("options", str)
