@@ -171,7 +171,9 @@ class Archive:
                     for role in leader.roles
                 )
                 for account in leader.accounts:
-                    account_id = self._account_id(account.platform, account.handle, account.platform_id, None, now)
+                    # Posts name Mastodon accounts user@server; the roster may write @user@server.
+                    handle = account.handle.lstrip("@") if account.handle else None
+                    account_id = self._account_id(account.platform, handle, account.platform_id, None, now)
                     self.db.execute(
                         "UPDATE accounts SET leader_id = ?, in_roster = 1, url = coalesce(url, ?) WHERE id = ?",
                         [leader.id, account.url, account_id],
@@ -266,15 +268,42 @@ class Archive:
                 handles.add(row[0].lower())
         return handles
 
-    def newest_native_id(self, platform: str, handle: str | None, platform_id: str | None) -> str | None:
+    def newest_native_id(
+        self, platform: str, handle: str | None, platform_id: str | None, source_id: str | None = None
+    ) -> str | None:
         """The platform id of the newest archived post of an account, for
         incremental scrapes."""
+        newest = self.newest_post(platform, handle, platform_id, source_id)
+        return newest["native_id"] if newest else None
+
+    def newest_post(
+        self, platform: str, handle: str | None, platform_id: str | None, source_id: str | None = None
+    ) -> dict | None:
+        """``{native_id, extra}`` of the account's newest post with a platform
+        id; with ``source_id``, only among the posts that source captured (a
+        post imported from elsewhere must not make a scrape skip a gap)."""
+        handle = handle.lstrip("@") if handle else None
         row = self.db.execute(
-            "SELECT p.native_id FROM posts p JOIN accounts a ON a.id = p.account_id "
+            "SELECT p.native_id, p.extra FROM posts p JOIN accounts a ON a.id = p.account_id "
             "WHERE p.platform = ? AND p.id_is_derived = 0 AND "
             "((? IS NOT NULL AND a.platform_user_id = ?) OR (? IS NOT NULL AND a.handle = ? COLLATE NOCASE)) "
+            "AND (? IS NULL OR EXISTS (SELECT 1 FROM captures c WHERE c.post_id = p.id AND c.source_id = ?)) "
             "ORDER BY p.created_at DESC LIMIT 1",
-            [platform, platform_id, platform_id, handle, handle],
+            [platform, platform_id, platform_id, handle, handle, source_id, source_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return {"native_id": row[0], "extra": json.loads(row[1]) if row[1] else {}}
+
+    def account_platform_id(self, platform: str, handle: str | None) -> str | None:
+        """The platform's stable id (X user id, Bluesky DID) recorded for a
+        handle, so that a later scrape need not look it up again."""
+        if not handle:
+            return None
+        row = self.db.execute(
+            "SELECT platform_user_id FROM accounts WHERE platform = ? AND handle = ? COLLATE NOCASE "
+            "AND platform_user_id IS NOT NULL ORDER BY in_roster DESC LIMIT 1",
+            [platform, handle.lstrip("@")],
         ).fetchone()
         return row[0] if row else None
 

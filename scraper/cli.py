@@ -227,27 +227,25 @@ def serve(db_path, host, port, immutable, open_browser):
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(db_path, as_json):
-    """Show archive counts and the last runs.
+    """The morning check: the last runs, failing or anomalous sources,
+    each account's freshness, archive counts and accounts not in the roster.
 
     \b
     Example:
         reactions status --db archive.db
+        reactions status --json | jq .problems
     """
+    from .status import archive_status, status_lines
+
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path}: no archive here yet; run 'reactions scrape' first")
     archive = Archive(db_path)
-    counts = archive.counts()
-    runs = list(archive.db.query("SELECT id, command, started_at, finished_at, status FROM scrape_runs ORDER BY id DESC LIMIT 5")) if archive.db["scrape_runs"].exists() else []
+    archive.migrate()  # an archive written by an older version gains the new columns
+    report = archive_status(archive)
     if as_json:
-        click.echo(json.dumps({"counts": counts, "runs": runs}, indent=2))
-        return
-    click.echo(f"Archive {db_path}")
-    for name, count in counts.items():
-        click.echo(f"  {name:20} {count}")
-    if runs:
-        click.echo("Last runs:")
-        for run in runs:
-            click.echo(f"  #{run['id']} {run['command']} {run['started_at']} -> {run['finished_at'] or '…'} {run['status']}")
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(status_lines(report, db_path)))
 
 
 @cli.command()

@@ -6,16 +6,26 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from .archive import Archive, StoreStats
 from .config import Config, SourceConfig
-from .errors import InputError, SourceError
+from .errors import InputError, ParseFailure, SourceError
 from .http import PoliteClient, utc_now
 from .model import RawItem
-from .sources import FILE_FORMATS, ScrapeRequest, Unparsed
+from .sources import FILE_FORMATS, ScrapeRequest, Unparsed, WatchedAccount
 from .sources import article as article_source
 
-LIVE_KINDS = ("bluesky", "mastodon", "telegram", "x")
+# source kind -> adapter module in scraper/sources/
+ADAPTER_MODULES = {
+    "bluesky": "bluesky",
+    "mastodon": "mastodon",
+    "telegram": "telegram",
+    "x": "x",
+    "x-hydrate": "x",
+    "snscrape": "snscrape_backend",
+}
+LIVE_KINDS = tuple(ADAPTER_MODULES)
 
 
 @dataclass
@@ -93,15 +103,23 @@ def run_source(archive: Archive, config: Config, source: SourceConfig, run_id: i
         if source.kind == "article":
             location = str(source.path) if source.path else source.url
             _store_article(archive, config, location, source.id, run_id, client, result)
+        elif source.kind in ADAPTER_MODULES:
+            _store_live(archive, config, source, run_id, client, result)
         else:
-            items = _live_items(config, source, client, archive)
-            result.stats = archive.store(items, run_id)
+            raise SourceError(f"source kind {source.kind!r} has no adapter yet")
     except (SourceError, InputError) as exc:
         result.status = "failed"
         result.error = str(exc)
     result.requests = client.requests_made - requests_before
     archive.record_source_result(run_id, result, started_at)
     return result
+
+
+def _store_live(archive: Archive, config: Config, source: SourceConfig, run_id: int, client, result: SourceResult) -> None:
+    errors: list[str] = []
+    result.stats = archive.store(_live_items(config, source, client, archive, errors), run_id)
+    if errors:
+        raise SourceError("; ".join(errors))
 
 
 def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult) -> None:
@@ -115,33 +133,104 @@ def _store_article(archive, config: Config | None, location: str, source_id: str
     result.reported_reactions = archive.add_reported_reactions(run_id, config.election.id, source_id, reactions)
 
 
-def _live_items(config: Config, source: SourceConfig, client: PoliteClient, archive: Archive) -> Iterator[RawItem | Unparsed]:
-    """Items of every watched account of a live source; an account that fails
-    is recorded and the others go on."""
-    module = importlib.import_module(f"scraper.sources.{source.kind.replace('-', '_')}")
+def _live_items(
+    config: Config, source: SourceConfig, client: PoliteClient, archive: Archive, errors: list[str]
+) -> Iterator[RawItem | Unparsed]:
+    """Items of every watched account of a live source. An account that fails
+    is noted in ``errors`` and the others go on; what it yielded before
+    failing is kept."""
+    module = importlib.import_module(f"scraper.sources.{ADAPTER_MODULES[source.kind]}")
     if source.kind == "x-hydrate":
-        yield from module.hydrate_posts(client, source.options.get("posts", []), source.id, source.options)
+        posts = _as_list(source.options.get("posts"))
+        yield from _guarded(module.hydrate_posts(client, posts, source.id, source.options), errors, source.id)
         return
-    platform = source.kind
-    errors = []
-    for leader in config.leaders:
-        if source.accounts is not None and leader.id not in source.accounts:
-            continue
-        for account in leader.watched_accounts(platform):
-            request = ScrapeRequest(
-                account=account,
-                source_id=source.id,
-                window_start=config.election.window_start,
-                window_end=config.election.window_end,
-                since_id=archive.newest_native_id(platform, account.handle, account.platform_id),
-                options=source.options,
-            )
-            try:
-                yield from module.scrape_account(client, request)
-            except SourceError as exc:
-                errors.append(f"{account.handle or account.platform_id}: {exc}")
-    if errors:
-        raise SourceError("; ".join(errors))
+    for request in _scrape_requests(config, source, archive):
+        yield from _guarded(module.scrape_account(client, request), errors, account_label(request.account))
+
+
+def _guarded(stream: Iterator[RawItem | Unparsed], errors: list[str], label: str) -> Iterator[RawItem | Unparsed]:
+    try:
+        yield from stream
+    except (SourceError, ParseFailure) as exc:
+        errors.append(f"{label}: {exc}")
+
+
+def _scrape_requests(config: Config, source: SourceConfig, archive: Archive) -> Iterator[ScrapeRequest]:
+    platform = source_platform(source)
+    for account in _watched_accounts(config, source, platform):
+        if not account.platform_id:
+            account.platform_id = archive.account_platform_id(platform, account.handle)
+        yield ScrapeRequest(
+            account=account,
+            source_id=source.id,
+            window_start=config.election.window_start,
+            window_end=config.election.window_end,
+            since_id=since_id_for(archive, source, account, platform),
+            options=dict(source.options),
+        )
+
+
+def source_platform(source: SourceConfig) -> str:
+    """The platform whose roster accounts a source scrapes."""
+    if source.kind == "snscrape":
+        from .sources.snscrape_backend import platform_of
+
+        return platform_of(source.options.get("scraper"))
+    return "x" if source.kind == "x-hydrate" else source.kind
+
+
+def _watched_accounts(config: Config, source: SourceConfig, platform: str) -> list[WatchedAccount]:
+    """The roster's accounts on ``platform`` (only the leaders the source
+    names, if it names any); an snscrape source may name its targets instead."""
+    targets = _as_list(source.options.get("target"))
+    if source.kind == "snscrape" and targets:
+        return [WatchedAccount(None, platform, handle=target) for target in targets]
+    if source.kind == "snscrape" and not source.options.get("scraper"):
+        raise SourceError(f"{source.id}: options.scraper (an snscrape scraper name) is not set")
+    return [
+        account
+        for leader in config.leaders
+        if source.accounts is None or leader.id in source.accounts
+        for account in leader.watched_accounts(platform)
+    ]
+
+
+def since_id_for(archive: Archive, source: SourceConfig, account: WatchedAccount, platform: str) -> str | None:
+    """The newest post this source archived for the account, in the form the
+    platform's adapter pages from: the at:// URI (Bluesky), ``channel/123``
+    (Telegram), the status id (X), and for Mastodon the server's local id when
+    the post was read from the same server (else its URL, which ends with it)."""
+    newest = archive.newest_post(platform, account.handle, account.platform_id, source.id)
+    if newest is None:
+        return None
+    native_id, extra = newest["native_id"], newest["extra"]
+    if platform == "mastodon" and extra.get("local_id") and extra.get("api_host") == _mastodon_host(source, account):
+        return str(extra["local_id"])
+    return native_id
+
+
+def _mastodon_host(source: SourceConfig, account: WatchedAccount) -> str | None:
+    from .sources.mastodon import parse_account_address
+
+    if source.options.get("base_url"):
+        return urlsplit(str(source.options["base_url"])).netloc
+    address = parse_account_address(account.handle or account.url or "")
+    return address.domain if address else None
+
+
+def account_label(account: WatchedAccount) -> str:
+    """``x account @handle (leader-id)``: names the account in errors."""
+    who = account.handle or account.platform_id or account.url or "(unnamed)"
+    if account.platform != "mastodon" and account.handle:
+        who = "@" + who.lstrip("@")
+    leader = f" ({account.leader_id})" if account.leader_id else ""
+    return f"{account.platform} account {who}{leader}"
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def import_file(

@@ -36,6 +36,15 @@ class WatchedAccount:
 
 
 @dataclass
+class RecheckTarget:
+    """An archived post to fetch again (edits, counts, deletion)."""
+
+    native_id: str  # posts.native_id
+    url: str | None  # posts.url
+    extra: dict  # posts.extra (e.g. Mastodon local_id, Telegram channel)
+
+
+@dataclass
 class ScrapeRequest:
     """What one adapter run over one account should fetch."""
 
@@ -79,3 +88,4 @@ def file_format(name: str):
 # Importing the modules registers their transforms and file formats.
 from . import article  # noqa: E402,F401
 from . import bluesky, mastodon, snscrape_backend, telegram, x  # noqa: E402,F401
+from . import mastodon_export, rss, twarc, urls, x_archive, x_v1  # noqa: E402,F401

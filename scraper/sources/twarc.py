@@ -1,0 +1,139 @@
+"""twarc2 JSONL: X API v2 collections made with twarc2 (DocNow).
+
+``twarc2 search``, ``timeline``, ``hydrate``... write one API response page
+per line, as X sent it (``data``, ``includes``, ``meta``) plus twarc's own
+``__twarc`` key (the request URL, twarc's version, ``retrieved_at``).
+``twarc2 flatten`` rewrites them as one post per line with the expansions
+copied inline (``author``, ``in_reply_to_user``, ``attachments.media``,
+mentions merged with their users, ``referenced_tweets`` holding the whole
+referenced posts) and ``__twarc`` copied onto every post.
+
+Both become the raw format of a live API v2 scrape (``x-v2-tweet``, the
+post with the ``includes`` it refers to), so an imported post is the same
+Post, with the same raw payload, as the one :mod:`x` fetches itself: a
+flattened line is folded back into a one-post page first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import ParseFailure
+from ..model import RawItem
+from ..normalise import to_utc_iso
+from . import ItemStream, Unparsed, file_format
+from .filestream import numbered_lines, open_text
+from .x import items_from_v2_page
+
+FILE_FORMAT = "twarc2-jsonl"
+METADATA_KEY = "__twarc"
+
+# What twarc's flatten adds to a post; the API never sends these keys.
+_ADDED_TO_POST = ("author", "in_reply_to_user", "pinned_tweet", "matching_rules", METADATA_KEY)
+_MENTION_KEYS = ("start", "end", "username", "id")
+
+
+@file_format(FILE_FORMAT)
+def read_twarc2_jsonl(path: str, source_id: str) -> ItemStream:
+    """Response pages or flattened posts, one per line; a bad line is Unparsed."""
+    with open_text(path) as stream:
+        for number, line in numbered_lines(stream):
+            yield from items_from_line(line, source_id, f"{path}:{number}")
+
+
+def items_from_line(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        yield Unparsed(f"not JSON: {exc}", location, line.rstrip("\n"), source_id)
+        return
+    if not isinstance(value, dict):
+        yield Unparsed(f"a JSON {type(value).__name__}, not a page or a post", location, line.rstrip("\n"), source_id)
+        return
+    metadata = value.get(METADATA_KEY) if isinstance(value.get(METADATA_KEY), dict) else {}
+    try:
+        if "data" in value or "meta" in value or "errors" in value:
+            items = _page_items(value, line, source_id, location)
+        elif "id" in value and "text" in value:
+            page = unflatten(value)
+            items = items_from_v2_page(json.dumps(page, ensure_ascii=False), source_id, location)
+            for item in items:
+                item.location = location  # one post per line: the line says it
+        else:
+            raise ParseFailure("neither an API v2 page (data/includes/meta) nor a flattened post (id/text)")
+    except ParseFailure as exc:
+        yield Unparsed(str(exc), location, line.rstrip("\n"), source_id)
+        return
+    for item in items:
+        item.fetched_url = metadata.get("url") or item.fetched_url
+        item.retrieved_at = _retrieved_at(metadata) or item.retrieved_at
+        yield item
+
+
+def _page_items(page: dict, line: str, source_id: str, location: str) -> list[RawItem]:
+    """The posts of a response page. A page with no posts (an empty search,
+    an errors-only answer for deleted ids) gives none; ``tweet`` lookups put a
+    single post in ``data``."""
+    data = page.get("data")
+    if data is None:
+        return []
+    if isinstance(data, dict):
+        page = {**page, "data": [data]}
+        line = json.dumps(page, ensure_ascii=False)
+    return items_from_v2_page(line, source_id, location)
+
+
+def _retrieved_at(metadata: dict) -> str | None:
+    try:
+        return to_utc_iso(metadata.get("retrieved_at"))
+    except (ValueError, TypeError):
+        return None
+
+
+# --- flattened post -> one-post page (pure) ---------------------------------------------
+
+
+def unflatten(post: dict) -> dict:
+    """A flattened post back to ``{data: [post], includes}``: the inline
+    expansions moved to ``includes``, the post as the API sent it."""
+    includes: dict[str, dict[str, dict]] = {"users": {}, "tweets": {}, "media": {}}
+    tweet = _strip(post, includes)
+    for ref in post.get("referenced_tweets") or []:
+        if isinstance(ref, dict) and ref.get("id") and "text" in ref:
+            referenced = {k: v for k, v in ref.items() if k != "type"}
+            includes["tweets"].setdefault(str(ref["id"]), _strip(referenced, includes))
+    return {
+        "data": [tweet],
+        "includes": {name: list(found.values()) for name, found in includes.items() if found},
+    }
+
+
+def _strip(post: dict, includes: dict[str, dict[str, dict]]) -> dict:
+    """The post without twarc's additions, which are collected into ``includes``."""
+    for key in ("author", "in_reply_to_user"):
+        user = post.get(key)
+        if isinstance(user, dict) and user.get("id"):
+            includes["users"].setdefault(str(user["id"]), user)
+    tweet: dict[str, Any] = {k: v for k, v in post.items() if k not in _ADDED_TO_POST}
+    attachments = post.get("attachments")
+    if isinstance(attachments, dict) and "media" in attachments:
+        for medium in attachments.get("media") or []:
+            if isinstance(medium, dict) and medium.get("media_key"):
+                includes["media"].setdefault(medium["media_key"], medium)
+        tweet["attachments"] = {k: v for k, v in attachments.items() if k != "media"}
+    entities = post.get("entities")
+    if isinstance(entities, dict) and isinstance(entities.get("mentions"), list):
+        mentions = [
+            {k: m[k] for k in _MENTION_KEYS if k in m} if isinstance(m, dict) else m for m in entities["mentions"]
+        ]
+        tweet["entities"] = {**entities, "mentions": mentions}
+    if isinstance(post.get("referenced_tweets"), list):
+        tweet["referenced_tweets"] = [
+            {"type": r.get("type"), "id": r.get("id")} if isinstance(r, dict) else r for r in post["referenced_tweets"]
+        ]
+    geo = post.get("geo")
+    if isinstance(geo, dict) and geo.get("place_id"):
+        tweet["geo"] = {k: geo[k] for k in ("place_id", "coordinates") if k in geo}
+    return tweet

@@ -1,0 +1,101 @@
+"""twarc2 JSONL: response pages with includes and __twarc, and flattened posts."""
+
+from scraper.archive import Archive
+from scraper.normalise import normalise
+from scraper.scrape import import_file
+from scraper.sources import FILE_FORMATS, Unparsed
+
+from .import_helpers import (
+    IMPORTS, assert_second_import_adds_only_captures, captures_of, cli_import, import_article,
+    import_twice, parse_errors, posts,
+)
+
+PAGES = IMPORTS / "twarc2-search.jsonl"
+FLAT = IMPORTS / "twarc2-flattened.jsonl"
+
+
+def test_pages_import_with_ids_authors_times_and_text(valdoria_archive):
+    result = import_file(valdoria_archive, "twarc2-jsonl", str(PAGES))
+    assert result.status == "ok"
+    assert (result.stats.new_posts, result.stats.parse_errors) == (4, 1)
+    found = posts(valdoria_archive)
+    assert set(found) == {"x:1402279246033858617", "x:1402300000000000001", "x:1402310000000000003", "x:1402739780613058617"}
+    first = found["x:1402279246033858617"]
+    assert first["handle"] == "tomasimaginario"
+    assert first["created_at"] == "2021-06-08T15:00:00Z"
+    assert first["text"] == (
+        "Felicito a @rosa_ficticia, presidenta electa. #EleccionesFicticias\n\nMás en https://example.org/comunicado"
+    )
+    assert first["like_count"] == 40
+    reply = found["x:1402300000000000001"]
+    assert reply["text"] == "@tomasimaginario ¡Gracias! Seguimos trabajando juntos & con todos."
+    assert reply["reply_to"] == "x:1402279246033858617"
+    retweet = found["x:1402310000000000003"]
+    assert retweet["repost_of"] == "x:1402300000000000001"
+    assert retweet["text"].startswith("RT @rosa_ficticia: @tomasimaginario")
+    # the author is linked to the roster by handle
+    leader = valdoria_archive.db.execute(
+        "SELECT a.leader_id, a.platform_user_id FROM posts p JOIN accounts a ON a.id = p.account_id WHERE p.id = ?",
+        ["x:1402279246033858617"],
+    ).fetchone()
+    assert leader == ("tomas-imaginario", "1301234567890123456")
+
+
+def test_twarc_metadata_becomes_capture_provenance(archive):
+    import_file(archive, "twarc2-jsonl", str(PAGES))
+    fetched_url, retrieved_at = archive.db.execute(
+        "SELECT fetched_url, retrieved_at FROM captures WHERE post_id = 'x:1402739780613058617'"
+    ).fetchone()
+    assert fetched_url.endswith("&next_token=b26v89c19zqg8o3fpds")
+    assert retrieved_at == "2021-06-12T09:15:04Z"
+
+
+def test_bad_line_is_a_parse_error_with_its_line_number(archive):
+    import_file(archive, "twarc2-jsonl", str(PAGES))
+    [(location, reason)] = parse_errors(archive)
+    assert location == f"{PAGES}:2"
+    assert "not JSON" in reason
+    assert "x:1402739780613058617" in posts(archive)  # the line after it
+
+
+def test_flattened_lines_give_the_same_posts_as_pages():
+    def by_id(path):
+        found = {}
+        for item in FILE_FORMATS["twarc2-jsonl"](str(path), "s"):
+            if not isinstance(item, Unparsed):
+                post = normalise(item)
+                found[post.native_id] = post.to_dict()
+        return found
+
+    assert by_id(FLAT) == by_id(PAGES)
+
+
+def test_flattened_after_pages_adds_captures_only(archive):
+    import_file(archive, "twarc2-jsonl", str(PAGES))
+    second = import_file(archive, "twarc2-jsonl", str(FLAT))
+    assert (second.stats.new_posts, second.stats.new_versions, second.stats.unchanged) == (0, 0, 4)
+    assert len(captures_of(archive, "x:1402279246033858617")) == 2
+
+
+def test_importing_twice_changes_nothing_but_captures(archive):
+    first, after_first, second, after_second = import_twice(archive, "twarc2-jsonl", PAGES)
+    assert first.stats.new_posts == 4
+    assert_second_import_adds_only_captures(after_first, after_second, second)
+
+
+def test_article_embed_and_import_are_one_post_with_two_captures(valdoria_archive):
+    import_article(valdoria_archive)
+    import_file(valdoria_archive, "twarc2-jsonl", str(PAGES))
+    found = posts(valdoria_archive)
+    assert "x:1402279246033858617" in found
+    assert [pid for pid, row in found.items() if row["text"].startswith("Felicito a")] == ["x:1402279246033858617"]
+    formats = [fmt for _source, fmt, _loc in captures_of(valdoria_archive, "x:1402279246033858617")]
+    assert sorted(formats) == ["article-x-embed", "x-v2-tweet"]
+    assert found["x:1402279246033858617"]["is_edited"] == 0
+
+
+def test_cli_import(tmp_path):
+    result, db = cli_import(tmp_path, "twarc2-jsonl", PAGES)
+    assert result.exit_code == 0, result.output
+    assert "4 new" in result.output and "1 parse errors" in result.output
+    assert Archive(db).db["posts"].count == 4
