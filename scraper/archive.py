@@ -417,8 +417,24 @@ class Archive:
                 updates["deleted_at"] = seen_at
             self._update_post(post_id, updates)
             return "unchanged", post_id
+        if row["unavailable_reason"]:
+            # Live again (a restored account): the tombstone captures keep the history.
+            updates.update(unavailable_reason=None, deleted_at=None)
+        if is_placeholder(post):
+            # A link or a pending URL says nothing about the post's content.
+            self._update_post(post_id, updates)
+            return "unchanged", post_id
         latest = self._latest_version(post_id)
         state = _version_state(post, latest)
+        if _row_is_placeholder(row):
+            # The first full sighting replaces the placeholder: not an edit.
+            self._replace_version(latest["id"], state, seen_at)
+            updates.update({name: state[name] for name in POST_COUNT_COLUMNS})
+            updates.update(text=state["text"], extra=_json(post.extra) if post.extra else None)
+            for name, value in _content_fields(post).items():
+                updates[name] = value
+            self._update_post(post_id, updates)
+            return "new_versions", post_id
         if state["content_hash"] == latest["content_hash"]:
             self.db.execute(
                 "UPDATE post_versions SET last_seen_at = max(last_seen_at, ?) WHERE id = ?", [seen_at, latest["id"]]
@@ -436,6 +452,14 @@ class Archive:
                 updates["edited_at"] = post.edited_at
         self._update_post(post_id, updates)
         return "new_versions", post_id
+
+    def _replace_version(self, version_id: int, state: dict, seen_at: str) -> None:
+        self.db.execute(
+            "UPDATE post_versions SET text = ?, reply_count = ?, repost_count = ?, like_count = ?, quote_count = ?, "
+            "view_count = ?, edited_at = ?, content_hash = ?, first_seen_at = ?, last_seen_at = ? WHERE id = ?",
+            [state["text"], *[state[n] for n in POST_COUNT_COLUMNS], state["edited_at"], state["content_hash"],
+             seen_at, seen_at, version_id],
+        )
 
     def _existing_post_id(self, post: Post) -> str | None:
         """The archived post this one is a sighting of, merging a post first seen
@@ -743,6 +767,34 @@ def _version_state(post: Post, latest: dict | None) -> dict:
     basis = json.dumps([state["text"], *[state[n] for n in POST_COUNT_COLUMNS]], ensure_ascii=False)
     state["content_hash"] = hashlib.sha256(basis.encode("utf-8")).hexdigest()
     return state
+
+
+PLACEHOLDER_FLAGS = ("pending", "link_only")
+
+
+def is_placeholder(post: Post) -> bool:
+    """A sighting that names a post without its content: a link-only embed,
+    a URL from a list waiting for hydration."""
+    return not post.text and any(post.extra.get(flag) for flag in PLACEHOLDER_FLAGS)
+
+
+def _row_is_placeholder(row: dict) -> bool:
+    extra = json.loads(row["extra"]) if row["extra"] else {}
+    return not row["text"] and any(extra.get(flag) for flag in PLACEHOLDER_FLAGS)
+
+
+def _content_fields(post: Post) -> dict:
+    """Fields a full sighting sets over a placeholder's guesses."""
+    fields = {
+        "hashtags": _json(post.hashtags),
+        "mentions": _json(post.mentions),
+        "links": _json(post.links),
+        "media": _json(post.media),
+        "language": post.language,
+        "language_detected": int(post.language_detected),
+        "edited_at": post.edited_at,
+    }
+    return {name: value for name, value in fields.items() if value not in (None, "[]")}
 
 
 def _fill_gaps(row: dict, post: Post, account_id: int | None) -> dict:

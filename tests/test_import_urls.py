@@ -58,7 +58,6 @@ def test_pending_then_full_sighting_is_one_post(valdoria_archive):
     assert len(captures_of(valdoria_archive, "x:1402279246033858617")) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="needs the archive to treat extra.pending sightings as content-free (see docs/importing.md)")
 def test_pending_sighting_never_changes_a_known_post(valdoria_archive):
     import_article(valdoria_archive)
     import_file(valdoria_archive, "urls", str(TEXT))
@@ -73,7 +72,6 @@ def test_cli_import(tmp_path):
     assert Archive(db).db["posts"].count == 6
 
 
-@pytest.mark.xfail(strict=True, reason="needs the archive to replace a pending placeholder, not version it (see docs/importing.md)")
 def test_full_sighting_replaces_the_pending_placeholder(valdoria_archive):
     import_file(valdoria_archive, "urls", str(TEXT))
     import_file(valdoria_archive, "twarc2-jsonl", str(IMPORTS / "twarc2-search.jsonl"))

@@ -29,8 +29,8 @@ from typing import Any, NamedTuple
 from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem
-from ..normalise import loads_json, to_utc_iso, transform
-from . import ScrapeRequest, Unparsed, file_format
+from ..normalise import loads_json, to_utc_iso, tombstone_item, transform
+from . import RecheckTarget, ScrapeRequest, Unparsed, file_format
 
 PLATFORM = "bluesky"
 FORMAT = "bluesky-feed-item"
@@ -717,3 +717,129 @@ def _post_summary(view: dict, record: dict) -> dict[str, Any]:
         "text": record.get("text"),
         "created_at": record.get("createdAt"),
     }
+
+
+# --- re-check archived posts --------------------------------------------------------
+
+GET_POSTS_LIMIT = 25  # app.bsky.feed.getPosts takes at most 25 uris
+ACCOUNT_ERRORS = {
+    # getProfile's error names (bsky AppView, actor/getProfile.ts)
+    "AccountTakedown": "suspended",  # "Account has been suspended"
+    # The owner hid the account; reversible, so not a deletion: like a
+    # protected account, the posts exist but are not shown.
+    "AccountDeactivated": "protected",
+}
+
+
+def fetch_posts(client: PoliteClient, base_url: str, uris: list[str]) -> FetchedPage:
+    # An XRPC array parameter is the name repeated: uris=a&uris=b.
+    return client.get(f"{base_url}/xrpc/app.bsky.feed.getPosts", params={"uris": list(uris)}, kind=PLATFORM)
+
+
+def fetch_profile(client: PoliteClient, base_url: str, actor: str) -> FetchedPage:
+    # 400 is an answer here: the AppView says why it will not show the account.
+    return client.get(
+        f"{base_url}/xrpc/app.bsky.actor.getProfile", params={"actor": actor}, kind=PLATFORM, ok_statuses=(400,)
+    )
+
+
+def parse_posts_response(body: str, where: str) -> list[dict]:
+    """The postViews of a getPosts answer, or ParseFailure."""
+    response = loads_json(body, f"Bluesky getPosts answer {where}")
+    posts = response.get("posts")
+    if not isinstance(posts, list):
+        raise ParseFailure(f"Bluesky getPosts answer {where} has no 'posts' list")
+    for index, view in enumerate(posts):
+        check_entry(view, f"{where}#posts[{index}]")
+    return posts
+
+
+def recheck_posts(client, targets: list[RecheckTarget], source_id: str, options: dict) -> Iterator[RawItem | Unparsed]:
+    """Fetch archived posts again, 25 to a request (getPosts).
+
+    A post in the answer comes back as a feed item, as in a scrape. A post
+    missing from a successful answer is gone: a tombstone, "suspended" or
+    "protected" when getProfile says the author's account was taken down or
+    deactivated, else "deleted". Reposts (app.bsky.feed.repost records) are
+    not posts getPosts can return and are skipped. Errors raise SourceError
+    and no tombstone is made."""
+    base_url = (options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+    posts = [t for t in _unique_targets(targets) if uri_collection(t.native_id) == POST_COLLECTION]
+    accounts: dict[str, tuple[str, dict]] = {}
+    for start in range(0, len(posts), GET_POSTS_LIMIT):
+        batch = posts[start : start + GET_POSTS_LIMIT]
+        page = fetch_posts(client, base_url, [t.native_id for t in batch])
+        try:
+            views = parse_posts_response(page.body, page.url)
+        except ParseFailure as exc:
+            # Not an answer about the posts: no tombstones.
+            yield Unparsed(str(exc), page.url, page.body, source_id, page.url, page)
+            continue
+        found = _views_by_key(views)
+        for target in batch:
+            match = found.get(_target_key(target.native_id))
+            if match is not None:
+                index, view = match
+                yield raw_item({"post": view}, source_id, f"{page.url}#posts[{index}]", page)
+                continue
+            author = uri_authority(target.native_id)
+            if author not in accounts:
+                accounts[author] = _account_state(client, base_url, author)
+            reason, detail = accounts[author]
+            yield tombstone_item(
+                PLATFORM,
+                target.native_id,
+                reason,
+                source_id=source_id,
+                location=f"{page.url}#missing:{target.native_id}",
+                url=target.url,
+                page=page,
+                detail={"via": "app.bsky.feed.getPosts", **detail},
+            )
+
+
+def _unique_targets(targets: list[RecheckTarget]) -> list[RecheckTarget]:
+    seen: dict[str, RecheckTarget] = {}
+    for target in targets:
+        seen.setdefault(target.native_id, target)
+    return list(seen.values())
+
+
+def _target_key(uri: str) -> tuple[str, str, str]:
+    """(authority, collection, rkey), the authority lower-cased when it is a
+    handle: an archived URI may name the author by handle, an answer always
+    by DID, which :func:`_views_by_key` indexes both ways."""
+    authority = uri_authority(uri)
+    rkey = uri.rstrip("/").rsplit("/", 1)[-1]
+    return (authority if authority.startswith("did:") else authority.lower(), uri_collection(uri) or "", rkey)
+
+
+def _views_by_key(views: list[dict]) -> dict[tuple[str, str, str], tuple[int, dict]]:
+    found: dict[tuple[str, str, str], tuple[int, dict]] = {}
+    for index, view in enumerate(views):
+        did_key = _target_key(view["uri"])
+        found[did_key] = (index, view)
+        handle = (view.get("author") or {}).get("handle")
+        if handle and handle != "handle.invalid":
+            found[(handle.lower(), did_key[1], did_key[2])] = (index, view)
+    return found
+
+
+def _account_state(client, base_url: str, actor: str) -> tuple[str, dict]:
+    """Why an author's posts are missing: ("suspended"|"protected", detail)
+    when the AppView refuses the account, else ("deleted", detail)."""
+    page = fetch_profile(client, base_url, actor)
+    if page.status == 200:
+        return "deleted", {}
+    try:
+        error = json.loads(page.body)
+    except json.JSONDecodeError:
+        error = {}
+    error = error if isinstance(error, dict) else {}
+    name, message = error.get("error"), error.get("message")
+    detail = {"account_error": name, "account_message": message}
+    detail = {k: v for k, v in detail.items() if v}
+    if name in ACCOUNT_ERRORS:
+        return ACCOUNT_ERRORS[name], detail
+    # "Profile not found": the account itself is gone, and its posts with it.
+    return "deleted", detail

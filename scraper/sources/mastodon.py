@@ -35,8 +35,8 @@ from bs4 import BeautifulSoup
 
 from ..errors import ParseFailure, SourceError
 from ..model import FetchedPage, Post, RawItem
-from ..normalise import html_to_text, loads_json, to_utc_iso, transform
-from . import ScrapeRequest, Unparsed, file_format
+from ..normalise import html_to_text, loads_json, to_utc_iso, tombstone_item, transform
+from . import RecheckTarget, ScrapeRequest, Unparsed, file_format
 
 PLATFORM = "mastodon"
 STATUS_FORMAT = "mastodon-status"
@@ -572,3 +572,126 @@ def scrape_account(client, request: ScrapeRequest) -> Iterator[RawItem | Unparse
                 yield raw_item(status, request.source_id, f"{page.url}#{index}", context, page)
         if not statuses:
             return
+
+
+# --- re-check archived posts --------------------------------------------------------
+
+
+def recheck_posts(client, targets: list[RecheckTarget], source_id: str, options: dict) -> Iterator[RawItem | Unparsed]:
+    """Fetch archived statuses again, one request each (Mastodon has no
+    batch lookup without a token), on the server whose local id we hold.
+
+    A status that answers comes back as a mastodon-status item, as in a
+    scrape. 404 is a tombstone: "suspended" when the author's account is
+    reported suspended (one account request per author, only then), else
+    "deleted"; 410 (suspended account, Mastodon 2.4 to 3.3) is "suspended".
+    A refusal (401/403), a network error or a 5xx raise SourceError."""
+    accounts: dict[tuple[str, str], tuple[str, dict]] = {}
+    for target in targets:
+        where = recheck_address(target, options)
+        if where is None:
+            yield Unparsed(
+                f"Mastodon post {target.native_id}: no local id and no status URL to re-check it by",
+                target.native_id,
+                json.dumps({"native_id": target.native_id, "url": target.url}, ensure_ascii=False),
+                source_id,
+            )
+            continue
+        base_url, status_id = where
+        page = fetch_status(client, base_url, status_id)
+        if page.status in REFUSED:
+            raise SourceError(
+                f"Mastodon server {urlsplit(page.url).netloc} refused status {status_id}: "
+                f"HTTP {page.status}{_server_error(page)} from {page.url}"
+            )
+        if page.status in GONE:
+            if page.status == 410:
+                reason, detail = "suspended", {}
+            else:
+                key = (base_url, _account_key(target))
+                if key not in accounts:
+                    accounts[key] = _account_state(client, base_url, target)
+                reason, detail = accounts[key]
+            said = _server_error(page).strip(' ()"')
+            detail = {"http_status": page.status, "server_said": said or None, **detail}
+            yield tombstone_item(
+                PLATFORM,
+                target.native_id,
+                reason,
+                source_id=source_id,
+                location=page.url,
+                url=target.url,
+                page=page,
+                detail={k: v for k, v in detail.items() if v is not None},
+            )
+            continue
+        try:
+            status = check_status(loads_json(page.body, f"status {page.url}"), page.url)
+        except ParseFailure as exc:
+            yield Unparsed(str(exc), page.url, page.body, source_id, page.url, page)
+            continue
+        context = status_context(status, {}, options.get("local_domain"))
+        context["api_host"] = urlsplit(page.url).netloc
+        yield raw_item(status, source_id, page.url, context, page)
+
+
+def recheck_address(target: RecheckTarget, options: dict) -> tuple[str, str] | None:
+    """(base URL, local status id) to ask. A local id means something only
+    on the server that gave it (``extra["api_host"]``); without one, the id
+    at the end of the status URL is the local id on the status's own server."""
+    extra = target.extra or {}
+    local = str(extra["local_id"]) if extra.get("local_id") else None
+    api_host = extra.get("api_host")
+    url_id = local_since_id(target.url or target.native_id)
+    url_host = urlsplit(target.url or target.native_id or "").netloc
+    override = (options.get("base_url") or "").rstrip("/")
+    if override:
+        same = local and (not api_host or api_host == urlsplit(override).netloc)
+        status_id = local if same else url_id
+        return (override, status_id) if status_id else None
+    if local and api_host:
+        return f"https://{api_host}", local
+    if url_id and url_host:
+        return f"https://{url_host}", url_id
+    return None
+
+
+def _account_key(target: RecheckTarget) -> str:
+    extra = target.extra or {}
+    if extra.get("account_local_id") and extra.get("api_host"):
+        return f"id:{extra['api_host']}:{extra['account_local_id']}"
+    address = _status_author(target)
+    return f"acct:{address.acct}" if address else f"post:{target.native_id}"
+
+
+def _status_author(target: RecheckTarget) -> AccountAddress | None:
+    """The author's address from a status URL ``https://host/@user/123``."""
+    url = target.url or target.native_id or ""
+    match = re.match(r"^(https?://[^/]+/@[^/@]+)/[^/]+/?$", url)
+    return parse_account_address(match.group(1)) if match else None
+
+
+def _account_state(client, base_url: str, target: RecheckTarget) -> tuple[str, dict]:
+    """Why a status is gone: ("suspended", detail) when the server reports
+    the author's account suspended, else ("deleted", {})."""
+    extra = target.extra or {}
+    same_server = extra.get("api_host") and extra.get("api_host") == urlsplit(base_url).netloc
+    if extra.get("account_local_id") and (same_server or not extra.get("api_host")):
+        url = f"{base_url}/api/v1/accounts/{extra['account_local_id']}"
+        page = client.get(url, headers=auth_headers(url), kind=PLATFORM, ok_statuses=ANSWERS)
+    else:
+        address = _status_author(target)
+        if address is None:
+            return "deleted", {}
+        page = fetch_account(client, base_url, address)
+    if page.status == 410:
+        return "suspended", {"account_http_status": 410}
+    if page.status != 200:
+        return "deleted", {"account_http_status": page.status}
+    try:
+        account = loads_json(page.body, f"account {page.url}")
+    except ParseFailure:
+        return "deleted", {}
+    if account.get("suspended"):
+        return "suspended", {"account_suspended": True}
+    return "deleted", {}

@@ -26,8 +26,8 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem, post_key
-from ..normalise import clean_text, to_utc_iso, transform
-from . import ScrapeRequest, Unparsed, file_format
+from ..normalise import clean_text, to_utc_iso, tombstone_item, transform
+from . import RecheckTarget, ScrapeRequest, Unparsed, file_format
 
 FORMAT = "telegram-message"
 WEB_BASE = "https://t.me"
@@ -514,3 +514,112 @@ def _unique(values) -> list:
             result.append(value)
     return result
 
+
+
+# --- re-check archived posts --------------------------------------------------------
+
+# What the widget page of a missing message says, in its
+# .tgme_widget_message_error, and what that means for the post.
+_EMBED_ERRORS = (
+    (re.compile(r"\bpost not found\b", re.I), "deleted"),
+    (re.compile(r"\bchannel\b.*\bnot found\b|\busername\b.*\bnot found\b", re.I), "deleted"),
+    (re.compile(r"\bprivate\b", re.I), "protected"),
+    (re.compile(r"\blocal laws\b|\bnot available in your (?:country|region)\b", re.I), "withheld"),
+    (re.compile(r"\bterms of service\b|\bviolat", re.I), "suspended"),
+)
+_NATIVE_ID = re.compile(r"^(?:telegram:)?([A-Za-z0-9_]{3,})/(\d+)$")
+
+
+def fetch_embed_page(client: PoliteClient, channel: str, post_id: int, base_url: str = WEB_BASE) -> FetchedPage:
+    """The widget page of one message, ``t.me/<channel>/<id>?embed=1``."""
+    url = f"{base_url.rstrip('/')}/{channel}/{post_id}"
+    return client.get(url, params={"embed": "1"}, kind="t.me", ok_statuses=(404,))
+
+
+def recheck_address(target: RecheckTarget) -> tuple[str, int] | None:
+    """(channel, message id) of an archived post: from its native id
+    ``channel/123``, else its t.me URL, else ``extra["channel"]``."""
+    for value in (target.native_id, target.url):
+        match = _NATIVE_ID.match(value or "") or _POST_URL.match(value or "")
+        if match:
+            return match.group(1), int(match.group(2))
+    channel = (target.extra or {}).get("channel")
+    number = re.search(r"(\d+)$", target.native_id or "")
+    if channel and number:
+        return str(channel).lstrip("@"), int(number.group(1))
+    return None
+
+
+def embed_error_reason(text: str) -> str | None:
+    """The unavailable reason an error text of the widget page means, or None."""
+    for pattern, reason in _EMBED_ERRORS:
+        if pattern.search(text or ""):
+            return reason
+    return None
+
+
+def recheck_posts(
+    client: PoliteClient, targets: list[RecheckTarget], source_id: str, options: dict
+) -> Iterator[RawItem | Unparsed]:
+    """Fetch archived messages again, one widget page each (t.me has no batch
+    lookup; a preview page's silence about an id is no proof of deletion).
+
+    A message that shows comes back as a telegram-message item, as in a
+    scrape. A page whose error says "Post not found" (or that the channel is
+    gone) is a "deleted" tombstone; a private channel is "protected". An
+    error text not known here is Unparsed, never a tombstone; a network
+    error or a 5xx raises SourceError."""
+    base_url = options.get("base_url", WEB_BASE)
+    for target in targets:
+        address = recheck_address(target)
+        if address is None:
+            yield Unparsed(
+                f"Telegram post {target.native_id!r}: no channel and message id to re-check it by",
+                target.native_id,
+                target.native_id,
+                source_id,
+            )
+            continue
+        channel, post_id = address
+        page = fetch_embed_page(client, channel, post_id, base_url)
+        soup = _soup(page.body)
+        error = soup.select_one(".tgme_widget_message_error")
+        if error is not None:
+            said = _inline_text(error)
+            reason = embed_error_reason(said)
+            if reason is None:
+                yield Unparsed(
+                    f"{page.url}: unknown error on the widget page: {said!r}", page.url, page.body, source_id, page.url, page
+                )
+                continue
+            yield tombstone_item(
+                "telegram",
+                target.native_id,
+                reason,
+                source_id=source_id,
+                location=page.url,
+                url=target.url or f"{WEB_BASE}/{channel}/{post_id}",
+                page=page,
+                detail={"error_text": said, "via": "embed", "http_status": page.status},
+            )
+            continue
+        if page.status == 404:
+            raise SourceError(f"Telegram post {channel}/{post_id}: HTTP 404 without an error text from {page.url}")
+        wanted = f"{channel}/{post_id}".lower()
+        blocks = [b for b in _message_blocks(soup) if b.get("data-post", "").strip().lower() == wanted]
+        if not blocks:
+            yield Unparsed(
+                f"{page.url}: no message block for {channel}/{post_id} and no error text",
+                page.url,
+                page.body,
+                source_id,
+                page.url,
+                page,
+            )
+            continue
+        try:
+            message = _read_block(blocks[0])
+        except ParseFailure as exc:
+            yield Unparsed(f"{page.url}: {exc}", page.url, str(blocks[0]), source_id, page.url, page)
+            continue
+        yield _raw_item(message, page, source_id, f"{page.url}#{message.native_id}")

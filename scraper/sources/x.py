@@ -32,8 +32,8 @@ from typing import Any
 from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem, post_key
-from ..normalise import loads_json, parse_embed_date, snowflake_time, to_utc_iso, transform
-from . import ItemStream, ScrapeRequest, Unparsed, file_format
+from ..normalise import loads_json, parse_embed_date, snowflake_time, to_utc_iso, tombstone_item, transform
+from . import ItemStream, RecheckTarget, ScrapeRequest, Unparsed, file_format
 
 TOKEN_ENV = "X_BEARER_TOKEN"
 API_BASE = "https://api.x.com"
@@ -680,7 +680,7 @@ def _syndication_post(data: dict) -> Post:
     entities = data.get("entities") or {}
     text, links = _expand_urls(data.get("text", ""), [*entities.get("urls", []), *_media_entities(entities)])
     handle = user.get("screen_name")
-    edits = (data.get("edit_control") or {}).get("edit_tweet_ids") or []
+    edits = syndication_edit_ids(data)
     extra: dict[str, Any] = {"lang": data.get("lang"), "via": "syndication"}
     if len(edits) > 1:
         extra["edit_history_tweet_ids"] = edits
@@ -690,6 +690,12 @@ def _syndication_post(data: dict) -> Post:
         extra["reply_to_handle"] = data["in_reply_to_screen_name"]
     if data.get("conversation_count") is not None:
         extra["conversation_count"] = data["conversation_count"]
+    created_at, edited_at = to_utc_iso(data.get("created_at")), None
+    if len(edits) > 1 and str(edits[-1]) == str(data["id_str"]):
+        # The latest version of an edited post, as in _v2_times: its own time
+        # is the edit's; the first id in the history carries the original's.
+        original = snowflake_time(edits[0])
+        created_at, edited_at = (to_utc_iso(original) if original else created_at), created_at
     return Post(
         platform="x",
         native_id=str(data["id_str"]),
@@ -698,7 +704,7 @@ def _syndication_post(data: dict) -> Post:
         author_display_name=user.get("name"),
         author_platform_id=user.get("id_str"),
         url=post_url(handle, data["id_str"]),
-        created_at=to_utc_iso(data.get("created_at")),
+        created_at=created_at,
         language=_language(data.get("lang")),
         reply_to=_key(data.get("in_reply_to_status_id_str")),
         quote_of=_key((data.get("quoted_tweet") or {}).get("id_str")),
@@ -711,8 +717,17 @@ def _syndication_post(data: dict) -> Post:
         repost_count=data.get("retweet_count"),
         like_count=data.get("favorite_count"),
         quote_count=data.get("quote_count"),
+        edited_at=edited_at,
         extra={k: v for k, v in extra.items() if v is not None},
     )
+
+
+def syndication_edit_ids(data: dict) -> list[str]:
+    """The edit history of a tweet-result (oldest first): ``edit_control``
+    holds it directly, or, on a later version, under ``edit_control_initial``."""
+    control = data.get("edit_control") or {}
+    ids = control.get("edit_tweet_ids") or (control.get("edit_control_initial") or {}).get("edit_tweet_ids") or []
+    return [str(i) for i in ids]
 
 
 def _media_entities(entities: dict) -> list[dict]:
@@ -868,3 +883,109 @@ def read_x_oembed(path: str, source_id: str) -> ItemStream:
             yield item_from_oembed(record, None, source_id, location)
         except ParseFailure as exc:
             yield Unparsed(str(exc), location, record, source_id)
+
+
+# --- re-check archived posts ---------------------------------------------------------
+
+
+def recheck_posts(client: PoliteClient, targets: list[RecheckTarget], source_id: str, options: dict) -> ItemStream:
+    """Fetch archived posts again without a token, the way hydrate_posts reads
+    them (syndication tweet-result, oEmbed as the fallback), one request each.
+
+    A live post comes back as its syndication (or oEmbed) item; when it was
+    edited since, the latest version is fetched too and yielded after it (an
+    edit on X is a new post id). A syndication tombstone or 404, or an oEmbed
+    403/404, becomes a tombstone item with the reason the tombstone text
+    gives (deleted, suspended, protected, withheld). Unlike hydrate_posts, an
+    unreachable service is not an Unparsed item: when oEmbed, the last
+    resort, fails with a network error, 429 or 5xx, SourceError propagates."""
+    options = options or {}
+    common = options.get("base_url")
+    syndication_base = str(options.get("syndication_base_url") or common or SYNDICATION_BASE).rstrip("/")
+    oembed_base = str(options.get("oembed_base_url") or common or OEMBED_BASE).rstrip("/")
+    done: set[str] = set()
+    for target in targets:
+        tweet_id = tweet_id_from(target.native_id) or tweet_id_from(target.url or "")
+        if tweet_id is None:
+            yield Unparsed(f"not an X post id or URL: {target.native_id!r}", target.native_id, target.native_id, source_id)
+            continue
+        if tweet_id in done:
+            continue
+        done.add(tweet_id)
+        item = _recheck_one(client, syndication_base, oembed_base, tweet_id, source_id)
+        gone = _gone(item)
+        if gone is not None:
+            reason, detail = gone
+            yield tombstone_item(
+                "x",
+                target.native_id,
+                reason,
+                source_id=source_id,
+                location=item.location,
+                url=target.url or post_url(None, tweet_id),
+                page=item.page,
+                detail=detail,
+            )
+            continue
+        yield item
+        newer = _newer_version(item)
+        if newer and newer not in done:
+            done.add(newer)
+            latest = _recheck_one(client, syndication_base, oembed_base, newer, source_id)
+            if _gone(latest) is None:  # a gone newer version says nothing of this one
+                yield latest
+
+
+def _recheck_one(client, syndication_base: str, oembed_base: str, tweet_id: str, source_id: str) -> RawItem | Unparsed:
+    """As hydrate_posts for one id, but an unreachable oEmbed raises."""
+    try:
+        page = fetch_syndication(client, syndication_base, tweet_id)
+    except SourceError:
+        page = None  # unreachable or refused: oEmbed decides
+    if page is not None:
+        try:
+            return item_from_syndication(page.body, tweet_id, source_id, page.url, page, page.status)
+        except ParseFailure:
+            pass
+    try:
+        page = fetch_oembed(client, oembed_base, tweet_id)
+    except HTTPStatusError as exc:
+        if exc.status == 429 or (exc.status or 0) >= 500:
+            raise
+        # Another 4xx is an answer, but not about the post: no tombstone.
+        return Unparsed(f"X post {tweet_id}: oEmbed answered {exc}", exc.page.url, exc.page.body, source_id, exc.page.url, exc.page)
+    try:
+        return item_from_oembed(page.body, tweet_id, source_id, page.url, page, page.status)
+    except ParseFailure as exc:
+        return Unparsed(f"X post {tweet_id}: {exc}", page.url, page.body, source_id, page.url, page)
+
+
+def _gone(item: RawItem | Unparsed) -> tuple[str, dict] | None:
+    """(reason, detail) when the item says the post is unavailable."""
+    if not isinstance(item, RawItem):
+        return None
+    status = item.context.get("http_status")
+    if item.format == SYNDICATION_FORMAT:
+        if status != 404 and '"TweetTombstone"' not in item.payload:
+            return None
+        post = transform_syndication_tweet(item)
+    elif item.format == OEMBED_FORMAT:
+        if status not in (403, 404):
+            return None
+        post = transform_oembed(item)
+    else:
+        return None
+    return (post.unavailable, post.extra) if post.unavailable else None
+
+
+def _newer_version(item: RawItem | Unparsed) -> str | None:
+    """The id of the latest version when the post was edited since."""
+    if not isinstance(item, RawItem) or item.format != SYNDICATION_FORMAT:
+        return None
+    try:
+        data = json.loads(item.payload)
+    except json.JSONDecodeError:
+        return None
+    edits = syndication_edit_ids(data) if isinstance(data, dict) else []
+    own = str(data.get("id_str") or item.context.get("tweet_id") or "")
+    return edits[-1] if len(edits) > 1 and edits[-1] != own else None
