@@ -52,10 +52,13 @@ class StoreStats:
     unchanged: int = 0
     parse_errors: int = 0
     relevant: int = 0
+    deleted: int = 0  # posts the platform newly reported gone
     post_ids: list[str] = field(default_factory=list)
 
+    COUNTERS = ("items", "new_posts", "new_versions", "unchanged", "parse_errors", "relevant", "deleted")
+
     def add(self, other: "StoreStats") -> None:
-        for name in ("items", "new_posts", "new_versions", "unchanged", "parse_errors", "relevant"):
+        for name in self.COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.post_ids.extend(other.post_ids)
 
@@ -67,6 +70,7 @@ class StoreStats:
             "unchanged": self.unchanged,
             "parse_errors": self.parse_errors,
             "relevant": self.relevant,
+            "deleted": self.deleted,
         }
 
 
@@ -205,7 +209,7 @@ class Archive:
 
     # --- runs and sources ---------------------------------------------------
 
-    def start_run(self, command: str, config_path: str | None = None) -> int:
+    def start_run(self, command: str, config_path: str | None = None, options: dict | None = None) -> int:
         with self.write():
             return self.db["scrape_runs"].insert(
                 {
@@ -214,15 +218,92 @@ class Archive:
                     "started_at": utc_now(),
                     "status": "running",
                     "tool_version": __version__,
+                    "options": json.dumps(options, sort_keys=True) if options else None,
                 }
             ).last_pk
 
-    def finish_run(self, run_id: int, status: str, summary: dict) -> None:
+    def finish_run(self, run_id: int, status: str, summary: dict, exit_code: int | None = None) -> None:
         with self.write():
             self.db["scrape_runs"].update(
                 run_id,
-                {"finished_at": utc_now(), "status": status, "summary": json.dumps(summary, ensure_ascii=False)},
+                {
+                    "finished_at": utc_now(),
+                    "status": status,
+                    "summary": json.dumps(summary, ensure_ascii=False),
+                    "exit_code": exit_code,
+                },
             )
+
+    def mark_interrupted_runs(self) -> int:
+        """Runs still 'running' when the lock is free were killed; say so."""
+        with self.write():
+            return self.db.execute(
+                "UPDATE scrape_runs SET status = 'interrupted' WHERE status = 'running'"
+            ).rowcount
+
+    # --- incremental state ----------------------------------------------------
+
+    def source_state(self, source_id: str, account: str) -> dict | None:
+        rows = list(self.db.query(
+            "SELECT * FROM source_state WHERE source_id = ? AND account = ?", [source_id, account]
+        ))
+        return rows[0] if rows else None
+
+    def save_source_state(
+        self, source_id: str, account: str, platform: str, last_id: str | None, last_created_at: str | None,
+        run_id: int, items: int,
+    ) -> None:
+        """Written only after an account completed, so a killed run leaves the
+        previous state and the next run fetches the gap again."""
+        now = utc_now()
+        previous = self.source_state(source_id, account) or {}
+        with self.write():
+            self.db["source_state"].upsert(
+                {
+                    "source_id": source_id,
+                    "account": account,
+                    "platform": platform,
+                    "last_id": last_id or previous.get("last_id"),
+                    "last_created_at": last_created_at or previous.get("last_created_at"),
+                    "last_run_id": run_id,
+                    "last_success_at": now,
+                    "last_items": items,
+                    "updated_at": now,
+                },
+                pk=("source_id", "account"),
+            )
+
+    def recent_items_history(self, source_id: str, account: str, runs: int = 3) -> list[int]:
+        """Items returned for an account by its last completed runs, newest first."""
+        return [
+            row[0]
+            for row in self.db.execute(
+                "SELECT items FROM run_sources WHERE source_id = ? AND account = ? AND status = 'ok' "
+                "ORDER BY id DESC LIMIT ?",
+                [source_id, account, runs],
+            )
+        ]
+
+    def posts_in_window(self, source_id: str, platform: str, handle: str | None, platform_id: str | None,
+                        window_start: str | None, window_end: str | None) -> int:
+        """Posts of an account inside a window that this source has captured."""
+        handle = handle.lstrip("@") if handle else None
+        return self.db.execute(
+            "SELECT count(*) FROM posts p JOIN accounts a ON a.id = p.account_id "
+            "WHERE p.platform = ? AND ((? IS NOT NULL AND a.platform_user_id = ?) OR (? IS NOT NULL AND a.handle = ? COLLATE NOCASE)) "
+            "AND p.created_at >= coalesce(?, '') AND p.created_at <= coalesce(?, '9999') AND p.deleted_at IS NULL "
+            "AND EXISTS (SELECT 1 FROM captures c WHERE c.post_id = p.id AND c.source_id = ?)",
+            [platform, platform_id, platform_id, handle, handle, window_start, window_end, source_id],
+        ).fetchone()[0]
+
+    def recheck_targets(self, source_id: str, since: str) -> list[dict]:
+        """Posts this source captured, created since ``since``, not yet gone."""
+        return list(self.db.query(
+            "SELECT p.native_id, p.url, p.extra FROM posts p WHERE p.id_is_derived = 0 AND p.deleted_at IS NULL "
+            "AND p.created_at >= ? AND EXISTS (SELECT 1 FROM captures c WHERE c.post_id = p.id AND c.source_id = ?) "
+            "ORDER BY p.created_at",
+            [since, source_id],
+        ))
 
     def register_source(
         self,
@@ -243,19 +324,22 @@ class Archive:
                 row["first_seen_at"] = utc_now()
             self.db["sources"].upsert(row, pk="id")
 
-    def record_source_result(self, run_id: int, result, started_at: str) -> None:
+    def record_source_result(self, run_id: int, result, started_at: str, account: str | None = None,
+                             anomaly: str | None = None) -> None:
         with self.write():
             self.db["run_sources"].insert(
                 {
                     "run_id": run_id,
                     "source_id": result.source_id,
                     "kind": result.kind,
+                    "account": account,
                     "status": result.status,
                     "started_at": started_at,
                     "finished_at": utc_now(),
                     **result.stats.as_dict(),
                     "requests": result.requests,
                     "error": result.error,
+                    "anomaly": anomaly,
                 }
             )
 
@@ -324,7 +408,8 @@ class Archive:
     # --- storing items ------------------------------------------------------
 
     def store(self, items: Iterable[RawItem | Unparsed], run_id: int) -> StoreStats:
-        """Normalise and store a stream of raw items, committing in batches."""
+        """Normalise and store a stream of raw items, committing in batches
+        (and at each page boundary of a live source)."""
         stats = StoreStats()
         for batch in _batches(items, BATCH_SIZE):
             with self.write():
@@ -413,10 +498,11 @@ class Archive:
         updates["first_captured_at"] = min(row["first_captured_at"] or seen_at, seen_at)
         if post.unavailable:
             updates["unavailable_reason"] = post.unavailable
-            if post.unavailable == "deleted" and not row["deleted_at"]:
+            newly_deleted = post.unavailable == "deleted" and not row["deleted_at"]
+            if newly_deleted:
                 updates["deleted_at"] = seen_at
             self._update_post(post_id, updates)
-            return "unchanged", post_id
+            return ("deleted" if newly_deleted else "unchanged"), post_id
         if row["unavailable_reason"]:
             # Live again (a restored account): the tombstone captures keep the history.
             updates.update(unavailable_reason=None, deleted_at=None)
@@ -734,8 +820,18 @@ class _Transaction:
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
+    """Batches of at most ``size`` items, also cut where a new page begins:
+    a page is committed as soon as the next one has arrived, whatever its size.
+    (A run killed before that loses the page; the account's saved state has
+    not moved, so the next run fetches it again: no gap.)"""
+    batch: list = []
+    page = None
     for item in items:
+        item_page = getattr(item, "page", None)
+        if batch and item_page is not None and item_page is not page:
+            yield batch
+            batch = []
+        page = item_page
         batch.append(item)
         if len(batch) >= size:
             yield batch

@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .archive import Archive
+from .cli_export import export_command
 from .config import load_config
 from .errors import ReactionArchiveError
 
@@ -109,23 +110,34 @@ def init(db_path, config_path):
 @db_option
 @config_option
 @click.option("--source", "only", multiple=True, help="Run only this source id (repeatable).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Fetch posts from this date (UTC), ignoring the saved incremental state.")
+@click.option("--full", is_flag=True, help="Backfill the whole election window again, ignoring the saved state.")
+@click.option("--recheck-days", type=click.IntRange(0), default=7, show_default=True,
+              help="Re-check posts younger than this many days for edits, new counts and deletions (0: off).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="One summary line per source as text, or JSON lines (for cron and CI).")
-def scrape(db_path, config_path, only, log_format):
+def scrape(db_path, config_path, only, since, full, recheck_days, log_format):
     """Run every source of the config into the archive.
 
-    Sources that fail (network, refusal, unknown account) are reported and
-    the others still run; the exit code is then 1.
+    Incremental: each source and account continues from the state saved in
+    the archive after its last complete run. Sources that fail (network,
+    refusal, unknown account) are reported and the others still run; the
+    exit code is then 1. A second run on the same archive exits with code 3.
 
     \b
     Example:
         reactions scrape
         reactions scrape --config elections/peru-2021.yml --db archive.db --source seed-report-text
+        reactions scrape --since 2021-06-06 --log-format json >> scrape.jsonl
     """
-    from .scrape import run_scrape
+    from .scrape import ScrapeOptions, run_scrape
 
-    archive, _ = open_archive(db_path)
     config = load_config(config_path)
+    archive = Archive(db_path)
+    options = ScrapeOptions(
+        since=since.strftime("%Y-%m-%dT00:00:00Z") if since else None, full=full, recheck_days=recheck_days
+    )
 
     def report(result):
         if log_format == "json":
@@ -133,15 +145,45 @@ def scrape(db_path, config_path, only, log_format):
         else:
             click.echo(_summary_line(result))
 
-    result = run_scrape(archive, config, only=list(only) or None, on_source=report)
+    with _progress(enabled=log_format == "text") as progress:
+        result = run_scrape(archive, config, only=list(only) or None, on_source=report, options=options,
+                            on_progress=progress)
     if log_format == "text":
         counts = archive.counts()
+        if result.interrupted_before:
+            click.echo(f"note: {result.interrupted_before} earlier run(s) had been killed; marked interrupted")
         click.echo(
             f"run {result.run_id}: {len(result.sources)} sources, {len(result.failed)} failed; "
             f"archive {db_path}: {counts['posts']} posts, {counts['election_posts']} relevant, "
             f"{counts['reported_reactions']} reported reactions, {counts['parse_errors']} parse errors"
         )
     sys.exit(result.exit_code)
+
+
+class _progress:
+    """A spinner naming the source and account at work, on a terminal only
+    (never under cron, CI or --log-format json)."""
+
+    def __init__(self, enabled: bool):
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.enabled = enabled and self.console.is_terminal
+        self.status = None
+
+    def __enter__(self):
+        if self.enabled:
+            self.status = self.console.status("starting")
+            self.status.__enter__()
+        return self
+
+    def __call__(self, description: str) -> None:
+        if self.status is not None:
+            self.status.update(description)
+
+    def __exit__(self, *exc):
+        if self.status is not None:
+            self.status.__exit__(*exc)
 
 
 def _summary_line(result) -> str:
@@ -153,6 +195,10 @@ def _summary_line(result) -> str:
     )
     if result.reported_reactions:
         line += f", {result.reported_reactions} reported reactions"
+    if getattr(result.stats, "deleted", 0):
+        line += f", {result.stats.deleted} deleted"
+    for anomaly in getattr(result, "anomalies", None) or []:
+        line += f" — anomaly: {anomaly}"
     if result.error:
         line += f" — {result.error}"
     return line
@@ -265,6 +311,9 @@ def reprocess(db_path):
         f"reprocessed {stats.items} captures: {stats.new_posts} posts, "
         f"{stats.new_versions} later versions, {stats.relevant} relevant sightings"
     )
+
+
+cli.add_command(export_command)
 
 
 def main():

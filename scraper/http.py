@@ -116,7 +116,7 @@ class PoliteClient:
         backoff: float = 1.0,
         max_wait: float = 900.0,
         budgets: dict[str, tuple[int, float]] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
     ):
@@ -125,7 +125,7 @@ class PoliteClient:
         self.max_wait = max_wait
         self.budgets_config = {**DEFAULT_BUDGETS, **(budgets or {})}
         self._budgets: dict[str, RequestBudget] = {}
-        self._sleep = sleep
+        self._sleep = sleep or wait
         self._clock = clock
         self.requests_made = 0
         self.waited_seconds = 0.0
@@ -251,6 +251,11 @@ def rate_limit_delay(headers, now: float) -> float | None:
         # X sends an epoch; IETF RateLimit-Reset sends seconds from now.
         return max(0.0, number - now) if number > 1_000_000_000 else number
     return None
+
+
+def wait(seconds: float) -> None:
+    """The default way to wait out a backoff (tests replace it)."""
+    time.sleep(seconds)
 
 
 def utc_now() -> str:

@@ -4,16 +4,19 @@ each with its own result. One failing source never stops the others."""
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from .archive import Archive, StoreStats
 from .config import Config, SourceConfig
 from .errors import InputError, ParseFailure, SourceError
 from .http import PoliteClient, utc_now
+from .lock import ArchiveLock
 from .model import RawItem
-from .sources import FILE_FORMATS, ScrapeRequest, Unparsed, WatchedAccount
+from .sources import FILE_FORMATS, RecheckTarget, ScrapeRequest, Unparsed, WatchedAccount
 from .sources import article as article_source
 
 # source kind -> adapter module in scraper/sources/
@@ -37,6 +40,16 @@ class SourceResult:
     error: str | None = None
     requests: int = 0
     reported_reactions: int = 0
+    accounts: int = 0  # per-account results folded in (live sources)
+    anomaly: str | None = None
+    anomalies: list[str] = field(default_factory=list)
+
+    def add_account(self, other: "SourceResult") -> None:
+        self.accounts += 1
+        self.stats.add(other.stats)
+        self.requests += other.requests
+        if other.anomaly:
+            self.anomalies.append(other.anomaly)
 
     def as_dict(self) -> dict:
         return {
@@ -46,6 +59,7 @@ class SourceResult:
             **self.stats.as_dict(),
             "reported_reactions": self.reported_reactions,
             "requests": self.requests,
+            "anomalies": self.anomalies or None,
             "error": self.error,
         }
 
@@ -54,6 +68,8 @@ class SourceResult:
 class RunResult:
     run_id: int
     sources: list[SourceResult]
+    interrupted_before: int = 0  # runs found killed (status 'running') and marked
+    stale_lock: dict | None = None  # what a killed run left in the lock file
 
     @property
     def failed(self) -> list[SourceResult]:
@@ -64,6 +80,22 @@ class RunResult:
         return 1 if self.failed else 0
 
 
+DEFAULT_RECHECK_DAYS = 7
+
+
+@dataclass
+class ScrapeOptions:
+    """How a run treats incremental state: by default each account continues
+    from its saved state; ``since`` (a date) and ``full`` ignore it."""
+
+    since: str | None = None  # UTC ISO date-time; fetch posts from here
+    full: bool = False  # backfill the whole election window again
+    recheck_days: int = DEFAULT_RECHECK_DAYS  # 0: no re-check pass
+
+    def as_dict(self) -> dict:
+        return {"since": self.since, "full": self.full, "recheck_days": self.recheck_days}
+
+
 def run_scrape(
     archive: Archive,
     config: Config,
@@ -71,30 +103,46 @@ def run_scrape(
     only: list[str] | None = None,
     client: PoliteClient | None = None,
     on_source: Callable[[SourceResult], None] | None = None,
+    options: ScrapeOptions | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Scrape every source of ``config`` (or those named in ``only``)."""
-    archive.load_config(config)
-    run_id = archive.start_run("scrape", str(config.path))
-    own_client = client is None
-    client = client or PoliteClient(contact=config.contact)
-    results = []
-    try:
-        for source in config.sources:
-            if only and source.id not in only:
-                continue
-            result = run_source(archive, config, source, run_id, client)
-            results.append(result)
-            if on_source:
-                on_source(result)
-    finally:
-        if own_client:
-            client.close()
-        status = "failed" if any(r.status == "failed" for r in results) else "ok"
-        archive.finish_run(run_id, status, {"sources": [r.as_dict() for r in results]})
-    return RunResult(run_id, results)
+    """Scrape every source of ``config`` (or those named in ``only``).
+
+    Holds the archive's lock for the whole run: a second run on the same
+    archive raises ArchiveLockedError at once and changes nothing."""
+    options = options or ScrapeOptions()
+    with ArchiveLock(archive.path) as lock:
+        archive.migrate()
+        interrupted = archive.mark_interrupted_runs()
+        archive.load_config(config)
+        run_id = archive.start_run("scrape", str(config.path), options.as_dict())
+        own_client = client is None
+        client = client or PoliteClient(contact=config.contact)
+        results: list[SourceResult] = []
+        try:
+            for source in config.sources:
+                if only and source.id not in only:
+                    continue
+                if on_progress:
+                    on_progress(f"{source.id} [{source.kind}]")
+                result = run_source(archive, config, source, run_id, client, options)
+                results.append(result)
+                if on_source:
+                    on_source(result)
+        finally:
+            if own_client:
+                client.close()
+            run = RunResult(run_id, results, interrupted_before=interrupted, stale_lock=lock.stale_holder)
+            status = "failed" if run.failed else "ok"
+            archive.finish_run(run_id, status, {"sources": [r.as_dict() for r in results]}, run.exit_code)
+    return run
 
 
-def run_source(archive: Archive, config: Config, source: SourceConfig, run_id: int, client: PoliteClient) -> SourceResult:
+def run_source(
+    archive: Archive, config: Config, source: SourceConfig, run_id: int, client: PoliteClient,
+    options: ScrapeOptions | None = None,
+) -> SourceResult:
+    options = options or ScrapeOptions()
     result = SourceResult(source.id, source.kind)
     started_at = utc_now()
     requests_before = client.requests_made
@@ -104,22 +152,151 @@ def run_source(archive: Archive, config: Config, source: SourceConfig, run_id: i
             location = str(source.path) if source.path else source.url
             _store_article(archive, config, location, source.id, run_id, client, result)
         elif source.kind in ADAPTER_MODULES:
-            _store_live(archive, config, source, run_id, client, result)
+            _store_live(archive, config, source, run_id, client, result, options)
         else:
             raise SourceError(f"source kind {source.kind!r} has no adapter yet")
     except (SourceError, InputError) as exc:
         result.status = "failed"
         result.error = str(exc)
     result.requests = client.requests_made - requests_before
-    archive.record_source_result(run_id, result, started_at)
+    if source.kind not in ADAPTER_MODULES or result.accounts == 0:
+        archive.record_source_result(run_id, result, started_at)
     return result
 
 
-def _store_live(archive: Archive, config: Config, source: SourceConfig, run_id: int, client, result: SourceResult) -> None:
+def _store_live(
+    archive: Archive, config: Config, source: SourceConfig, run_id: int, client, result: SourceResult,
+    options: ScrapeOptions,
+) -> None:
+    """Each account on its own: its items stored in batches, its state saved
+    only once it completed, its result (and any anomaly) recorded."""
+    module = importlib.import_module(f"scraper.sources.{ADAPTER_MODULES[source.kind]}")
     errors: list[str] = []
-    result.stats = archive.store(_live_items(config, source, client, archive, errors), run_id)
+    if source.kind == "x-hydrate":
+        posts = _as_list(source.options.get("posts"))
+        stream = _Guarded(module.hydrate_posts(client, posts, source.id, source.options), source.id)
+        result.stats = archive.store(stream, run_id)
+        if stream.error:
+            errors.append(stream.error)
+    else:
+        for request in _scrape_requests(config, source, archive, options):
+            account_result = _scrape_one_account(archive, config, source, module, request, run_id, client, options)
+            result.add_account(account_result)
+            if account_result.error:
+                errors.append(account_result.error)
+    recheck = _recheck(archive, source, module, run_id, client, options)
+    if recheck is not None:
+        result.add_account(recheck)
+        if recheck.error:
+            errors.append(recheck.error)
     if errors:
         raise SourceError("; ".join(errors))
+
+
+def _scrape_one_account(archive, config, source, module, request, run_id, client, options) -> SourceResult:
+    account = request.account
+    key = account_key(account)
+    label = account_label(account)
+    started_at = utc_now()
+    requests_before = client.requests_made
+    archived_before = archive.posts_in_window(
+        source.id, account.platform, account.handle, account.platform_id, request.window_start, request.window_end
+    )
+    stream = _Guarded(module.scrape_account(client, request), label)
+    outcome = SourceResult(source.id, source.kind)
+    outcome.stats = archive.store(stream, run_id)
+    outcome.requests = client.requests_made - requests_before
+    anomaly = None
+    if stream.error:
+        outcome.status, outcome.error = "failed", stream.error
+    else:
+        history = archive.recent_items_history(source.id, key)
+        anomaly = detect_anomaly(
+            items=outcome.stats.items, history=history, full_pass=request.since_id is None and not options.since,
+            archived_before=archived_before, fetched_in_window=_fetched_in_window(archive, outcome.stats.post_ids, request),
+        )
+        newest = since_id_for(archive, source, account, account.platform, from_archive=True)
+        archive.save_source_state(
+            source.id, key, account.platform, newest, None, run_id, outcome.stats.items
+        )
+    outcome.anomaly = anomaly
+    archive.record_source_result(run_id, outcome, started_at, account=key, anomaly=anomaly)
+    return outcome
+
+
+def _fetched_in_window(archive: Archive, post_ids: list[str], request: ScrapeRequest) -> int:
+    """Distinct posts of this run's stream created inside the window."""
+    if not post_ids:
+        return 0
+    start, end = request.window_start or "", request.window_end or "9999"
+    count = 0
+    for post_id in set(post_ids):
+        row = archive.db.execute("SELECT created_at, deleted_at FROM posts WHERE id = ?", [post_id]).fetchone()
+        if row and row[0] and start <= row[0] <= end and row[1] is None:
+            count += 1
+    return count
+
+
+def detect_anomaly(*, items: int, history: list[int], full_pass: bool, archived_before: int,
+                   fetched_in_window: int) -> str | None:
+    """Why a result that did not fail still looks wrong, or None.
+
+    * nothing returned where the last three runs all returned something;
+    * a full pass over the window that found fewer posts than the archive
+      already holds from this source: the platform stopped paging early."""
+    if items == 0 and len(history) >= 3 and all(count > 0 for count in history):
+        return f"returned nothing; the last {len(history)} runs returned {', '.join(map(str, history))} items"
+    if full_pass and fetched_in_window < archived_before:
+        return (
+            f"paging stopped early: {fetched_in_window} posts in the window this run, "
+            f"the archive already holds {archived_before} from this source"
+        )
+    return None
+
+
+def _recheck(archive, source, module, run_id, client, options) -> SourceResult | None:
+    """Re-read this source's posts younger than ``recheck_days`` by id: edits
+    and new counts become versions, posts the platform reports gone get
+    deleted_at. Unreachable servers fail the pass; they never delete."""
+    if options.recheck_days <= 0 or not hasattr(module, "recheck_posts"):
+        return None
+    since = (datetime.now(timezone.utc) - timedelta(days=options.recheck_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = archive.recheck_targets(source.id, since)
+    if not rows:
+        return None
+    targets = [RecheckTarget(r["native_id"], r["url"], json.loads(r["extra"]) if r["extra"] else {}) for r in rows]
+    started_at = utc_now()
+    requests_before = client.requests_made
+    stream = _Guarded(module.recheck_posts(client, targets, source.id, source.options), f"{source.id} re-check")
+    outcome = SourceResult(source.id, source.kind)
+    outcome.stats = archive.store(stream, run_id)
+    outcome.requests = client.requests_made - requests_before
+    if stream.error:
+        outcome.status, outcome.error = "failed", stream.error
+    archive.record_source_result(run_id, outcome, started_at, account="(re-check)")
+    return outcome
+
+
+class _Guarded:
+    """Iterates a source's stream; a SourceError or ParseFailure ends it
+    cleanly (and is kept in ``error``), so the items already yielded are
+    stored rather than lost with the unfinished batch."""
+
+    def __init__(self, stream: Iterator[RawItem | Unparsed], label: str):
+        self.stream = stream
+        self.label = label
+        self.error: str | None = None
+
+    def __iter__(self):
+        try:
+            yield from self.stream
+        except (SourceError, ParseFailure) as exc:
+            self.error = f"{self.label}: {exc}"
+
+
+def account_key(account: WatchedAccount) -> str:
+    """How an account is named in source_state and run_sources."""
+    return account.handle or account.platform_id or account.url or "(unnamed)"
 
 
 def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult) -> None:
@@ -133,29 +310,7 @@ def _store_article(archive, config: Config | None, location: str, source_id: str
     result.reported_reactions = archive.add_reported_reactions(run_id, config.election.id, source_id, reactions)
 
 
-def _live_items(
-    config: Config, source: SourceConfig, client: PoliteClient, archive: Archive, errors: list[str]
-) -> Iterator[RawItem | Unparsed]:
-    """Items of every watched account of a live source. An account that fails
-    is noted in ``errors`` and the others go on; what it yielded before
-    failing is kept."""
-    module = importlib.import_module(f"scraper.sources.{ADAPTER_MODULES[source.kind]}")
-    if source.kind == "x-hydrate":
-        posts = _as_list(source.options.get("posts"))
-        yield from _guarded(module.hydrate_posts(client, posts, source.id, source.options), errors, source.id)
-        return
-    for request in _scrape_requests(config, source, archive):
-        yield from _guarded(module.scrape_account(client, request), errors, account_label(request.account))
-
-
-def _guarded(stream: Iterator[RawItem | Unparsed], errors: list[str], label: str) -> Iterator[RawItem | Unparsed]:
-    try:
-        yield from stream
-    except (SourceError, ParseFailure) as exc:
-        errors.append(f"{label}: {exc}")
-
-
-def _scrape_requests(config: Config, source: SourceConfig, archive: Archive) -> Iterator[ScrapeRequest]:
+def _scrape_requests(config: Config, source: SourceConfig, archive: Archive, options: ScrapeOptions) -> Iterator[ScrapeRequest]:
     platform = source_platform(source)
     for account in _watched_accounts(config, source, platform):
         if not account.platform_id:
@@ -163,9 +318,9 @@ def _scrape_requests(config: Config, source: SourceConfig, archive: Archive) -> 
         yield ScrapeRequest(
             account=account,
             source_id=source.id,
-            window_start=config.election.window_start,
+            window_start=options.since or config.election.window_start,
             window_end=config.election.window_end,
-            since_id=since_id_for(archive, source, account, platform),
+            since_id=None if (options.full or options.since) else since_id_for(archive, source, account, platform),
             options=dict(source.options),
         )
 
@@ -195,11 +350,19 @@ def _watched_accounts(config: Config, source: SourceConfig, platform: str) -> li
     ]
 
 
-def since_id_for(archive: Archive, source: SourceConfig, account: WatchedAccount, platform: str) -> str | None:
-    """The newest post this source archived for the account, in the form the
-    platform's adapter pages from: the at:// URI (Bluesky), ``channel/123``
-    (Telegram), the status id (X), and for Mastodon the server's local id when
-    the post was read from the same server (else its URL, which ends with it)."""
+def since_id_for(
+    archive: Archive, source: SourceConfig, account: WatchedAccount, platform: str, from_archive: bool = False
+) -> str | None:
+    """Where the next run of this account starts: the saved state, written
+    only when a run completed the account (so a killed backfill is redone,
+    never skipped). With ``from_archive``, the value to save: the newest post
+    this source archived for the account, in the form the adapter pages
+    from: the at:// URI (Bluesky), ``channel/123`` (Telegram), the status id
+    (X), and for Mastodon the server's local id when the post was read from
+    the same server (else its URL, which ends with it)."""
+    if not from_archive:
+        state = archive.source_state(source.id, account_key(account))
+        return state["last_id"] if state else None
     newest = archive.newest_post(platform, account.handle, account.platform_id, source.id)
     if newest is None:
         return None

@@ -1,0 +1,500 @@
+"""Exports: formats, filters, the Data Package, id lists, determinism."""
+
+import csv
+import hashlib
+import json
+import socket
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scraper.cli import cli
+from scraper.cli_export import export_command
+from scraper.errors import InputError
+from scraper.export import (
+    TABLES,
+    ExportFilters,
+    dehydrated_id,
+    export_package,
+    read_checksums,
+    resource_name,
+    verify_package,
+)
+from scraper.publish import load_metadata
+from scraper.scrape import import_file
+from scraper.sources import mastodon as mastodon_source
+from scraper.sources import x as x_source
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+OTHER_TABLES = tuple(t for t in TABLES if t != "reactions")
+
+X_IDS = ["1402279246033858617", "1402739780613058617", "1402811503211458617", "1665650099207184384",
+         "1666142923275042816"]
+BLUESKY_URIS = [
+    "at://did:plc:fictional7tomas3xq2k5v/app.bsky.feed.post/3jzfcijpj2z2a",
+    "at://did:plc:rnhszylksqjrjk3linirujs3/app.bsky.feed.post/3mkkjwbpo222b",
+    "at://did:plc:rnhszylksqjrjk3linirujs3/app.bsky.feed.post/3mlnczzb2222b",
+    "at://did:plc:rnhszylksqjrjk3linirujs3/app.bsky.feed.post/3mmp5y5qv222b",
+    "at://did:plc:rnhszylksqjrjk3linirujs3/app.bsky.feed.post/3mmwdnftnk22b",
+]
+TELEGRAM_URLS = [f"https://t.me/valdoria_presidencia/{n}" for n in (131, 132, 133, 134)]
+
+
+@pytest.fixture
+def multi_archive(valdoria_archive, valdoria_config):
+    """Posts on X, Bluesky, Mastodon, Telegram, Facebook and Instagram, all
+    made relevant to the fictional election (most are not by their text)."""
+    for format_name, path in (
+        ("x-v2", "x/saved_pages.jsonl"),
+        ("bluesky-feed", "bluesky/author-feed-saved.jsonl"),
+        ("mastodon-statuses", "mastodon/statuses-saved.json"),
+        ("telegram-html", "telegram/page1.html"),
+        ("article", "article/news-embeds.html"),
+    ):
+        result = import_file(valdoria_archive, format_name, str(FIXTURES / path), config=valdoria_config)
+        assert result.status == "ok", result.as_dict()
+    with valdoria_archive.write():
+        valdoria_archive.db.execute(
+            "INSERT OR IGNORE INTO election_posts (election_id, post_id, matched_terms, score) "
+            "SELECT 'valdoria-2021', id, '[]', 1 FROM posts"
+        )
+    return valdoria_archive
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the export tests must not use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def view_columns(archive) -> list[str]:
+    return [row[1] for row in archive.db.execute("PRAGMA table_info(reactions)") if row[1] != "post_rowid"]
+
+
+# --- formats -------------------------------------------------------------------------
+
+
+def test_example_archive_as_csv(peru_archive, tmp_path):
+    result = export_package(peru_archive, tmp_path / "out")
+    [row] = read_csv(tmp_path / "out" / "data" / "reactions.csv")
+    assert list(row) == view_columns(peru_archive)
+    assert (row["election"], row["leader_id"], row["country_code"], row["role_kind"]) == (
+        "peru-2021", "luis-arce", "BO", "head_of_state"
+    )
+    assert row["created_at"] == "2021-06-10" and row["created_at_precision"] == "day"
+    assert json.loads(row["matched_terms"])  # JSON text in CSV
+    assert result.rows == {"reactions": 1}
+    assert sorted(files_of(tmp_path / "out")) == ["README.md", "SHA256SUMS", "data/reactions.csv", "datapackage.json"]
+
+
+def test_example_archive_as_jsonl(peru_archive, tmp_path):
+    export_package(peru_archive, tmp_path / "out", format_name="jsonl", tables=OTHER_TABLES)
+    lines = (tmp_path / "out" / "data" / "reactions.jsonl").read_text(encoding="utf-8").splitlines()
+    [row] = [json.loads(line) for line in lines]
+    assert list(row) == view_columns(peru_archive)
+    assert isinstance(row["matched_terms"], list) and isinstance(row["hashtags"], list)
+    assert isinstance(row["score"], float)
+    captures = [json.loads(line) for line in (tmp_path / "out" / "data" / "captures.jsonl").read_text().splitlines()]
+    assert [c["format"] for c in captures] == ["article-text-embed", "article-x-embed"]
+    reported = (tmp_path / "out" / "data" / "reported_reactions.jsonl").read_text().splitlines()
+    assert len(reported) == 12
+
+
+def test_example_archive_as_parquet(peru_archive, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    export_package(peru_archive, tmp_path / "out", format_name="parquet", tables=OTHER_TABLES)
+    table = pq.read_table(tmp_path / "out" / "data" / "reactions.parquet")
+    assert table.column_names == view_columns(peru_archive)
+    [row] = table.to_pylist()
+    assert row["leader_id"] == "luis-arce" and row["reply_count"] is None
+    assert str(table.schema.field("score").type) == "double"
+    assert table.schema.field("text").metadata[b"description"].startswith(b"The text exactly as posted")
+    assert pq.read_table(tmp_path / "out" / "data" / "reported_reactions.parquet").num_rows == 12
+
+
+def test_parquet_columns_match_the_table_schemas(multi_archive, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    export_package(multi_archive, tmp_path / "out", format_name="parquet", tables=OTHER_TABLES)
+    descriptor = json.loads((tmp_path / "out" / "datapackage.json").read_text())
+    arrow = {"integer": "int64", "number": "double", "string": "string", "array": "string", "object": "string"}
+    for resource in descriptor["resources"]:
+        if resource["format"] != "parquet":
+            continue
+        table = pq.read_table(tmp_path / "out" / resource["path"])
+        fields = resource["schema"]["fields"]
+        assert table.column_names == [f["name"] for f in fields]
+        assert [str(t) for t in table.schema.types] == [arrow[f["type"]] for f in fields]
+        assert table.num_rows == descriptor["reaction_archive"]["rows"][resource["title"]]
+
+
+def test_parquet_without_pyarrow_says_how_to_get_it(peru_archive, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name.startswith("pyarrow"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    with pytest.raises(InputError, match=r"reaction-archive\[parquet\]"):
+        export_package(peru_archive, tmp_path / "out", format_name="parquet")
+    assert not (tmp_path / "out").exists()
+
+
+# --- the Data Package -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("format_name", ["csv", "jsonl"])
+@pytest.mark.parametrize("archive_name", ["peru_archive", "multi_archive"])
+def test_frictionless_validates_the_package(request, archive_name, format_name, tmp_path, no_network):
+    frictionless = pytest.importorskip("frictionless")
+    archive = request.getfixturevalue(archive_name)
+    export_package(archive, tmp_path / "out", format_name=format_name, tables=OTHER_TABLES)
+    report = frictionless.validate(tmp_path / "out" / "datapackage.json")
+    assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])
+    # Every resource was read: the tables row by row, the id lists as text.
+    assert {task.name for task in report.tasks} >= {resource_name(t) for t in TABLES}
+
+
+def test_frictionless_catches_a_changed_file(multi_archive, tmp_path, no_network):
+    frictionless = pytest.importorskip("frictionless")
+    export_package(multi_archive, tmp_path / "out")
+    path = tmp_path / "out" / "data" / "reactions.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Felicito", "Felicita"), encoding="utf-8")
+    report = frictionless.validate(tmp_path / "out" / "datapackage.json")
+    assert not report.valid
+
+
+def test_field_descriptions_come_from_metadata_yml(multi_archive, tmp_path):
+    export_package(multi_archive, tmp_path / "out", tables=OTHER_TABLES)
+    descriptor = json.loads((tmp_path / "out" / "datapackage.json").read_text())
+    metadata = load_metadata()
+    tables = metadata["databases"]["archive"]["tables"]
+    by_title = {r["title"]: r for r in descriptor["resources"] if r.get("schema")}
+    assert list(by_title) == list(TABLES)
+    for table, resource in by_title.items():
+        assert resource["description"] == tables[table]["description"]
+        for field in resource["schema"]["fields"]:
+            assert field["description"] == tables[table]["columns"][field["name"]], (table, field["name"])
+    reactions = by_title["reactions"]["schema"]
+    assert reactions["primaryKey"] == ["post_id", "election"]
+    types = {f["name"]: f["type"] for f in reactions["fields"]}
+    assert (types["like_count"], types["score"], types["hours_after_result"], types["hashtags"]) == (
+        "integer", "number", "number", "array"
+    )
+    assert by_title["captures"]["schema"]["foreignKeys"] == [
+        {"fields": "post_id", "reference": {"resource": "posts", "fields": "id"}}
+    ]
+    assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
+    assert "belongs to its authors" in descriptor["licenses"][0]["title"]
+    assert descriptor["sources"][0]["path"] == metadata["source_url"]
+
+
+def test_readme_gives_provenance(peru_archive, tmp_path):
+    export_package(peru_archive, tmp_path / "out", filters=ExportFilters(elections=("peru-2021",)))
+    readme = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    first, last = peru_archive.db.execute("SELECT min(retrieved_at), max(retrieved_at) FROM captures").fetchone()
+    assert f"Capture period of the exported posts: {first} to {last}" in readme
+    assert f"latest capture is {last}" in readme
+    assert "reaction-archive 0.1.0" in readme
+    assert "- election: peru-2021" in readme
+    assert "| data/reactions.csv | 1 |" in readme
+    assert "seed-report-html" in readme and "seed-report-text" in readme
+    assert "/work/" not in readme  # a local source shows its file name, not the capturing machine's path
+    assert "CC BY 4.0" in readme and "belongs to its author" in readme
+    descriptor = json.loads((tmp_path / "out" / "datapackage.json").read_text())
+    assert descriptor["created"] == last  # the archive's latest capture, not the time of the export
+    assert descriptor["reaction_archive"]["filters"] == {"election": ["peru-2021"]}
+
+
+# --- filters ---------------------------------------------------------------------------
+
+
+def exported_ids(archive, tmp_path, **filters) -> list[str]:
+    folder = tmp_path / f"out-{len(list(tmp_path.iterdir()))}"
+    export_package(archive, folder, filters=ExportFilters(**filters))
+    return sorted(row["post_id"] for row in read_csv(folder / "data" / "reactions.csv"))
+
+
+def sql_ids(archive, where: str) -> list[str]:
+    return sorted(row[0] for row in archive.db.execute(f"SELECT post_id FROM reactions WHERE {where}"))
+
+
+@pytest.mark.parametrize(
+    "filters, where",
+    [
+        ({"elections": ("valdoria-2021",)}, "election = 'valdoria-2021'"),
+        ({"countries": ("ar",)}, "country_code = 'AR'"),
+        ({"countries": ("AR", "BR")}, "country_code IN ('AR', 'BR')"),
+        ({"role_kinds": ("head_of_state",)}, "role_kind = 'head_of_state'"),
+        ({"platforms": ("telegram", "Bluesky")}, "platform IN ('telegram', 'bluesky')"),
+        ({"languages": ("pt",)}, "language = 'pt'"),
+        ({"since": "2026-04-01"}, "created_at >= '2026-04-01'"),
+        ({"until": "2021-06-09"}, "substr(created_at, 1, 10) <= '2021-06-09'"),
+        ({"since": "2021-06-09T00:00:00-03:00", "until": "2023-06-05"},
+         "created_at >= '2021-06-09T03' AND substr(created_at, 1, 10) <= '2023-06-05'"),
+        ({"platforms": ("x",), "languages": ("es",), "since": "2021-06-01"},
+         "platform = 'x' AND language = 'es' AND created_at >= '2021-06-01'"),
+    ],
+)
+def test_filters_select_the_same_rows_as_sql(multi_archive, tmp_path, filters, where):
+    expected = sql_ids(multi_archive, where)
+    assert expected, "the fixture should have rows for every filter"
+    assert exported_ids(multi_archive, tmp_path, **filters) == expected
+
+
+def test_filters_narrow_the_other_tables_and_id_lists(multi_archive, tmp_path):
+    result = export_package(multi_archive, tmp_path / "out", tables=OTHER_TABLES,
+                            filters=ExportFilters(platforms=("bluesky",)))
+    posts = read_csv(tmp_path / "out" / "data" / "posts.csv")
+    assert {p["platform"] for p in posts} == {"bluesky"}
+    captured = {c["post_id"] for c in read_csv(tmp_path / "out" / "data" / "captures.csv")}
+    assert captured == {p["id"] for p in posts}
+    assert result.id_lists == {"bluesky": 5}
+    assert sorted(p.name for p in (tmp_path / "out" / "ids").iterdir()) == ["bluesky.txt"]
+
+
+def test_language_keeps_regional_tags(multi_archive, tmp_path):
+    with multi_archive.write():
+        multi_archive.db.execute("UPDATE posts SET language = 'pt-BR' WHERE id = 'x:1402739780613058617'")
+    assert exported_ids(multi_archive, tmp_path, languages=("PT",)) == ["x:1402739780613058617"]
+
+
+def test_day_precision_posts_count_as_their_day(multi_archive, tmp_path):
+    # The Bluesky post from an article embed is known only to the day (2021-06-09).
+    ids = exported_ids(multi_archive, tmp_path, since="2021-06-09", until="2021-06-09")
+    assert "bluesky:" + BLUESKY_URIS[0] in ids
+
+
+@pytest.mark.parametrize(
+    "filters, message",
+    [
+        ({"elections": ("nowhere-2099",)}, "--election nowhere-2099: not in this archive"),
+        ({"countries": ("ZZ",)}, "--country ZZ"),
+        ({"role_kinds": ("king",)}, "--role-kind king"),
+        ({"platforms": ("myspace",)}, "--platform myspace"),
+        ({"since": "last week"}, "--since 'last week'"),
+    ],
+)
+def test_unknown_filter_values_are_errors(multi_archive, tmp_path, filters, message):
+    with pytest.raises(InputError, match=message):
+        export_package(multi_archive, tmp_path / "out", filters=ExportFilters(**filters))
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+# --- id lists ------------------------------------------------------------------------
+
+
+def test_dehydrated_id_lists(multi_archive, tmp_path):
+    result = export_package(multi_archive, tmp_path / "out")
+    ids = {p.stem: p.read_text(encoding="utf-8").splitlines() for p in (tmp_path / "out" / "ids").iterdir()}
+    assert sorted(ids) == ["bluesky", "mastodon", "telegram", "x"]  # no list for Facebook or Instagram
+    assert sorted(ids["x"]) == X_IDS
+    assert sorted(ids["bluesky"]) == BLUESKY_URIS
+    assert ids["telegram"] == TELEGRAM_URLS  # posting order
+    assert all(url.startswith("https://") for url in ids["mastodon"])
+    assert "https://social.example/@valdoria_news/106385910573921234" in ids["mastodon"]
+    assert result.id_lists == {platform: len(values) for platform, values in ids.items()}
+    readme = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    assert "| ids/x.txt | 5 | X post ids" in readme
+    assert "2 exported posts have no shareable platform id" in readme
+
+
+def test_a_post_without_its_id_is_in_no_list(peru_archive, tmp_path):
+    result = export_package(peru_archive, tmp_path / "out")
+    assert result.id_lists == {} and not (tmp_path / "out" / "ids").exists()
+    assert "1 exported post has no shareable platform id" in (tmp_path / "out" / "README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "platform, native_id, url, expected",
+    [
+        ("x", "1402279246033858617", None, "1402279246033858617"),
+        ("x", None, "https://x.com/a/status/1", None),
+        ("bluesky", "at://did:plc:abc/app.bsky.feed.post/3k", None, "at://did:plc:abc/app.bsky.feed.post/3k"),
+        ("bluesky", "repost:did:plc:abc:at://x", None, None),
+        ("mastodon", "https://m.example/@a/1", None, "https://m.example/@a/1"),
+        ("mastodon", "109", "https://m.example/@a/109", "https://m.example/@a/109"),
+        ("telegram", "channel_1/42", None, "https://t.me/channel_1/42"),
+        ("facebook", "www.facebook.com/p/1", "https://www.facebook.com/p/1", None),
+    ],
+)
+def test_dehydrated_id_per_platform(platform, native_id, url, expected):
+    assert dehydrated_id(platform, native_id, url) == expected
+
+
+# --- determinism, checksums, memory, secrets ---------------------------------------------------
+
+
+@pytest.mark.parametrize("format_name", ["csv", "jsonl", "parquet"])
+def test_two_exports_are_byte_identical(multi_archive, tmp_path, format_name):
+    if format_name == "parquet":
+        pytest.importorskip("pyarrow")
+    first = export_package(multi_archive, tmp_path / "a", format_name=format_name, tables=OTHER_TABLES)
+    second = export_package(multi_archive, tmp_path / "b", format_name=format_name, tables=OTHER_TABLES)
+    assert files_of(tmp_path / "a") == files_of(tmp_path / "b")
+    assert first.checksums == second.checksums
+
+
+def test_batch_size_does_not_change_the_files(multi_archive, tmp_path):
+    export_package(multi_archive, tmp_path / "a", format_name="jsonl", tables=OTHER_TABLES, batch_size=1)
+    export_package(multi_archive, tmp_path / "b", format_name="jsonl", tables=OTHER_TABLES, batch_size=3)
+    assert files_of(tmp_path / "a") == files_of(tmp_path / "b")
+
+
+def test_manifest_checksums_are_right(multi_archive, tmp_path):
+    export_package(multi_archive, tmp_path / "out", tables=OTHER_TABLES)
+    folder = tmp_path / "out"
+    lines = (folder / "SHA256SUMS").read_text().splitlines()
+    assert lines == sorted(lines, key=lambda line: line.split("  ", 1)[1])
+    listed = read_checksums(folder)
+    assert set(listed) == set(files_of(folder)) - {"SHA256SUMS"}
+    for name, digest in listed.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    assert verify_package(folder) == []
+    (folder / "ids" / "x.txt").write_text("1\n")
+    assert verify_package(folder) == ["ids/x.txt"]
+
+
+def test_export_streams_with_flat_memory(valdoria_archive, tmp_path):
+    """Ten times the rows must not take anywhere near ten times the memory."""
+    db = valdoria_archive.db
+
+    def grow_to(total):
+        with valdoria_archive.write():
+            start = db["posts"].count
+            db.execute(
+                "WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+                "INSERT INTO posts (id, platform, native_id, id_is_derived, created_at, text, hashtags) "
+                "SELECT 'x:' || (1000000000 + i), 'x', CAST(1000000000 + i AS TEXT), 0, '2021-06-08T12:00:00Z', "
+                "'Felicitaciones por las elecciones, número ' || i || ' ' || hex(randomblob(40)), '[\"Elecciones\"]' "
+                "FROM n",
+                [start + 1, total],
+            )
+            db.execute(
+                "INSERT OR IGNORE INTO election_posts (election_id, post_id, matched_terms, score) "
+                "SELECT 'valdoria-2021', id, '[\"elecciones\"]', 1 FROM posts"
+            )
+
+    def peak(total):
+        grow_to(total)
+        tracemalloc.start()
+        export_package(valdoria_archive, tmp_path / f"out-{total}", format_name="jsonl", tables=("posts",),
+                       batch_size=200)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(1_000), peak(10_000)
+    assert large < small * 2, (small, large)
+
+
+def test_exports_hold_nothing_from_the_environment(multi_archive, tmp_path, monkeypatch):
+    secret = "sekret-7d1f0c9e-token"
+    for name in (x_source.TOKEN_ENV, mastodon_source.TOKEN_VARIABLE, "REACTIONS_DB", "HOME", "USER", "SECRET_KEY"):
+        monkeypatch.setenv(name, secret)
+    for format_name in ("csv", "jsonl"):
+        export_package(multi_archive, tmp_path / format_name, format_name=format_name, tables=OTHER_TABLES)
+        for name, content in files_of(tmp_path / format_name).items():
+            assert secret.encode() not in content, name
+    source = (Path(__file__).resolve().parent.parent / "scraper" / "export.py").read_text()
+    assert "os.environ" not in source and "getenv" not in source
+
+
+def test_the_archive_is_only_read(multi_archive, tmp_path):
+    before = multi_archive.counts()
+    export_package(multi_archive, tmp_path / "out", tables=OTHER_TABLES)
+    assert multi_archive.counts() == before
+    assert not multi_archive.db.conn.in_transaction
+    assert not list(multi_archive.db.execute("SELECT name FROM temp.sqlite_master"))
+
+
+def test_overwrite_replaces_only_an_earlier_export(peru_archive, tmp_path):
+    folder = tmp_path / "out"
+    export_package(peru_archive, folder, format_name="jsonl", tables=OTHER_TABLES)
+    with pytest.raises(InputError, match="not empty"):
+        export_package(peru_archive, folder)
+    export_package(peru_archive, folder, overwrite=True)
+    assert sorted(files_of(folder)) == ["README.md", "SHA256SUMS", "data/reactions.csv", "datapackage.json"]
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me")
+    with pytest.raises(InputError, match="not an earlier export"):
+        export_package(peru_archive, other, overwrite=True)
+    assert (other / "mine.txt").read_text() == "keep me"
+
+
+# --- command line -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner_cli():
+    """The group with the export command, registered for the test when
+    scraper/cli.py does not register it itself."""
+    registered = "export" in cli.commands
+    if not registered:
+        cli.add_command(export_command)
+    yield cli
+    if not registered:
+        cli.commands.pop("export", None)
+
+
+def test_cli_exports_with_filters(runner_cli, multi_archive, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        runner_cli,
+        ["export", str(out), "--db", str(multi_archive.path), "--format", "jsonl", "--include", "posts",
+         "--platform", "x", "--language", "es", "--since", "2021-06-01"],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{out}: 2 reactions, 2 posts (jsonl); id lists: 2 x;")
+    assert len((out / "data" / "reactions.jsonl").read_text().splitlines()) == 2
+    descriptor = json.loads((out / "datapackage.json").read_text())
+    assert descriptor["reaction_archive"]["filters"] == {"platform": ["x"], "language": ["es"], "since": "2021-06-01"}
+
+
+def test_cli_include_all(runner_cli, peru_archive, tmp_path):
+    result = CliRunner().invoke(runner_cli, ["export", str(tmp_path / "out"), "--db", str(peru_archive.path),
+                                             "--include", "all"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.stem for p in (tmp_path / "out" / "data").iterdir()) == sorted(TABLES)
+
+
+@pytest.mark.parametrize(
+    "arguments, code, message",
+    [
+        (["--election", "nowhere"], 2, "--election nowhere: not in this archive"),
+        (["--until", "soon"], 2, "--until 'soon'"),
+        (["--db", "missing.db"], 4, "no archive here yet"),
+    ],
+)
+def test_cli_errors_have_exit_codes(runner_cli, peru_archive, tmp_path, monkeypatch, arguments, code, message):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(runner_cli, ["export", "out", "--db", str(peru_archive.path), *arguments])
+    assert result.exit_code == code, result.output
+    assert message in result.output
+
+
+def test_cli_db_option_matches_the_other_commands():
+    def db_param(command):
+        return next(p for p in command.params if p.name == "db_path")
+
+    ours, theirs = db_param(export_command), db_param(cli.commands["status"])
+    assert (ours.default, ours.envvar, ours.opts, ours.help) == (theirs.default, theirs.envvar, theirs.opts, theirs.help)
+    assert "Example:" in export_command.help
