@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from . import __version__
+from . import __version__, jsonio
 from .config import Config
 from .countries import country_rows
 from .errors import ArchiveLockedError, ArchiveUnwritableError, ParseFailure
@@ -110,6 +110,8 @@ class Archive:
         self.db = open_database(self.path)
         self._matchers: list[ElectionMatcher] | None = None
         self._roster_names: dict[tuple[str, str], str] | None = None
+        self._pending: dict[str, list] = {}  # queued inserts, see _flush
+        self._accounts: dict[tuple, int] = {}  # account lookups of this session
 
     # --- set-up -------------------------------------------------------------
 
@@ -185,6 +187,7 @@ class Archive:
             self._refresh_roster_names()
         self._matchers = None
         self._roster_names = None
+        self._accounts = {}
 
     def _refresh_roster_names(self) -> None:
         """Posts carry the roster names of their author and of the accounts they
@@ -413,30 +416,79 @@ class Archive:
         stats = StoreStats()
         for batch in _batches(items, BATCH_SIZE):
             with self.write():
-                for item in batch:
-                    stats.items += 1
-                    if isinstance(item, Unparsed):
-                        self._record_parse_error(run_id, item)
-                        stats.parse_errors += 1
-                        continue
-                    try:
-                        post = normalise(item)
-                    except ParseFailure as exc:
-                        self._record_parse_error(
-                            run_id,
-                            Unparsed(str(exc), item.location, item.stored_payload(), item.source_id, item.fetched_url, item.page),
-                            item.format,
-                        )
-                        stats.parse_errors += 1
-                        continue
-                    capture = self._store_capture_payloads(item)
-                    outcome, post_id = self._store_post(post, capture["retrieved_at"])
-                    self._insert_capture(run_id, post_id, item, capture)
-                    setattr(stats, outcome, getattr(stats, outcome) + 1)
-                    stats.post_ids.append(post_id)
-                    if self._store_relevance(post_id, post):
-                        stats.relevant += 1
+                self._store_batch(batch, run_id, stats)
         return stats
+
+    def _store_batch(self, batch: list, run_id: int | None, stats: StoreStats) -> None:
+        """Store one batch with the result of storing its items one by one.
+
+        Posts new to the archive (most of a first import) only need inserts,
+        which are queued and written with executemany; anything that must read
+        the archive (a post seen before, a merge) flushes the queue first, so
+        every read sees every earlier write, in order."""
+        prepared = []
+        for item in batch:
+            stats.items += 1
+            if isinstance(item, Unparsed):
+                self._record_parse_error(run_id, item)
+                stats.parse_errors += 1
+                continue
+            try:
+                prepared.append((item, normalise(item)))
+            except ParseFailure as exc:
+                failure = Unparsed(str(exc), item.location, item.stored_payload(), item.source_id, item.fetched_url, item.page)
+                self._record_parse_error(run_id, failure, item.format)
+                stats.parse_errors += 1
+        known = self._known_posts([post for _, post in prepared])
+        for item, post in prepared:
+            capture = self._store_capture_payloads(item)
+            seen_at = capture["retrieved_at"]
+            if post.has_native_id and post.key not in known and post.match_hash not in known:
+                account_id = self._account_id(
+                    post.platform, post.author_handle, post.author_platform_id, post.author_display_name, seen_at
+                )
+                self._insert_post(post, account_id, seen_at)
+                outcome, post_id = "new_posts", post.key
+            else:
+                self._flush()
+                outcome, post_id = self._store_post(post, seen_at)
+            known.update((post_id, post.key, post.match_hash))
+            self._insert_capture(run_id, post_id, item, capture)
+            setattr(stats, outcome, getattr(stats, outcome) + 1)
+            stats.post_ids.append(post_id)
+            if self._store_relevance(post_id, post):
+                stats.relevant += 1
+        self._flush()
+
+    def _known_posts(self, posts: list[Post]) -> set[str]:
+        """Which of these posts' keys are archived, and which of their match
+        hashes belong to archived posts without a platform id (to merge)."""
+        known: set[str] = set()
+        keys = [post.key for post in posts if post.has_native_id]
+        for chunk in _chunks(keys, 500):
+            marks = ", ".join("?" for _ in chunk)
+            known.update(row[0] for row in self.db.execute(f"SELECT id FROM posts WHERE id IN ({marks})", chunk))
+        if self.db.execute("SELECT 1 FROM posts WHERE id_is_derived = 1 LIMIT 1").fetchone():
+            hashes = [post.match_hash for post in posts if post.has_native_id]
+            for chunk in _chunks(hashes, 500):
+                marks = ", ".join("?" for _ in chunk)
+                known.update(row[0] for row in self.db.execute(
+                    f"SELECT match_hash FROM posts WHERE id_is_derived = 1 AND match_hash IN ({marks})", chunk
+                ))
+        return known
+
+    def _queue(self, sql: str, params: list) -> None:
+        self._pending.setdefault(sql, []).append(params)
+
+    def _flush(self) -> None:
+        """Write the queued inserts, statement by statement in first-queued
+        order (foreign keys are deferred to the commit)."""
+        if not self._pending:
+            return
+        self.db.execute("PRAGMA defer_foreign_keys = ON")
+        for sql, rows in self._pending.items():
+            self.db.conn.executemany(sql, rows)
+        self._pending = {}
 
     def _store_capture_payloads(self, item: RawItem) -> dict:
         raw_sha = self._store_raw(item.stored_payload(), item.format)
@@ -445,7 +497,7 @@ class Archive:
         return {"raw_sha256": raw_sha, "response_sha256": response_sha, "retrieved_at": retrieved_at}
 
     def _insert_capture(self, run_id: int | None, post_id: str, item: RawItem, capture: dict) -> None:
-        self.db.execute(
+        self._queue(
             "INSERT INTO captures (run_id, post_id, source_id, format, location, fetched_url, retrieved_at, "
             "tool_version, raw_sha256, response_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -465,7 +517,7 @@ class Archive:
     def _store_raw(self, payload: str, format_name: str) -> str:
         data = payload.encode("utf-8")
         sha = hashlib.sha256(data).hexdigest()
-        self.db.execute(
+        self._queue(
             "INSERT OR IGNORE INTO raw_payloads (sha256, format, size, compression, content, stored_at) "
             "VALUES (?, ?, ?, 'zlib', ?, ?)",
             [sha, format_name, len(data), zlib.compress(data, 6), utc_now()],
@@ -474,7 +526,7 @@ class Archive:
 
     def _record_parse_error(self, run_id: int | None, failure: Unparsed, format_name: str | None = None) -> None:
         raw_sha = self._store_raw(failure.payload, format_name or "unparsed")
-        self.db.execute(
+        self._queue(
             "INSERT INTO parse_errors (run_id, source_id, format, location, fetched_url, reason, raw_sha256, recorded_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, failure.source_id, format_name, failure.location, failure.fetched_url, failure.reason, raw_sha, utc_now()],
@@ -483,6 +535,7 @@ class Archive:
     def _store_post(self, post: Post, seen_at: str) -> tuple[str, str]:
         """Insert or update one post; return (outcome, post id) where outcome is
         new_posts, new_versions or unchanged."""
+        self._flush()  # reads below must see every queued write
         post_id = self._existing_post_id(post)
         account_id = self._account_id(
             post.platform, post.author_handle, post.author_platform_id, post.author_display_name, seen_at
@@ -611,11 +664,7 @@ class Archive:
             "last_captured_at": seen_at,
             "extra": _json(post.extra) if post.extra else None,
         }
-        names = list(row)
-        self.db.execute(
-            f"INSERT INTO posts ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-            [row[name] for name in names],
-        )
+        self._queue(_POST_INSERT, [row[name] for name in _POST_COLUMNS])
         self._insert_version(post.key, 1, state, seen_at)
 
     def _mentioned_names(self, post: Post) -> str | None:
@@ -624,7 +673,7 @@ class Archive:
         return "; ".join(dict.fromkeys(found)) or None
 
     def _insert_version(self, post_id: str, version: int, state: dict, seen_at: str) -> None:
-        self.db.execute(
+        self._queue(
             "INSERT INTO post_versions (post_id, version, text, reply_count, repost_count, like_count, "
             "quote_count, view_count, edited_at, content_hash, first_seen_at, last_seen_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -657,9 +706,20 @@ class Archive:
         self, platform: str, handle: str | None, platform_id: str | None, display_name: str | None, seen_at: str
     ) -> int | None:
         """Find or create the account: by the platform's stable id first
-        (handles change), then by handle, case-insensitively."""
+        (handles change), then by handle, case-insensitively. Repeated
+        sightings of the same account in a run only move last_seen_at."""
         if not (handle or platform_id):
             return None
+        cache_key = (platform, handle, platform_id, display_name)
+        account_id = self._accounts.get(cache_key)
+        if account_id is not None:
+            self._queue(_ACCOUNT_SEEN, [seen_at, account_id])
+            return account_id
+        account_id = self._find_or_create_account(platform, handle, platform_id, display_name, seen_at)
+        self._accounts[cache_key] = account_id
+        return account_id
+
+    def _find_or_create_account(self, platform, handle, platform_id, display_name, seen_at) -> int:
         row = None
         if platform_id:
             row = self.db.execute(
@@ -724,7 +784,7 @@ class Archive:
                 continue
             terms, score = result
             relevant = True
-            self.db.execute(
+            self._queue(
                 "INSERT INTO election_posts (election_id, post_id, matched_terms, score) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (election_id, post_id) DO UPDATE SET matched_terms = excluded.matched_terms, "
                 "score = max(score, excluded.score)",
@@ -808,15 +868,37 @@ class _Transaction:
             return False
         try:
             if exc_type is None:
+                self.archive._flush()
                 self.conn.execute("COMMIT")
             else:
+                self.archive._pending = {}
                 self.conn.execute("ROLLBACK")
         except sqlite3.DatabaseError as error:
             if exc_type is None:
+                self.archive._pending = {}
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 raise _database_error(self.archive.path, error) from None
         if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
             raise _database_error(self.archive.path, exc) from None
         return False
+
+
+def _chunks(values: list, size: int) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+_ACCOUNT_SEEN = "UPDATE accounts SET last_seen_at = max(coalesce(last_seen_at, ''), ?) WHERE id = ?"
+
+_POST_COLUMNS = (
+    "id", "platform", "native_id", "id_is_derived", "match_hash", "url", "account_id", "handle", "display_name",
+    "author_name", "mentioned_names", "created_at", "created_at_precision", "text", "language",
+    "language_detected", "reply_to", "quote_of", "repost_of", "hashtags", "mentions", "links", "media",
+    *POST_COUNT_COLUMNS, "edited_at", "is_edited", "version_count", "deleted_at", "unavailable_reason",
+    "first_captured_at", "last_captured_at", "extra",
+)
+_POST_INSERT = f"INSERT INTO posts ({', '.join(_POST_COLUMNS)}) VALUES ({', '.join('?' for _ in _POST_COLUMNS)})"
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -841,7 +923,7 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return jsonio.dumps(value)
 
 
 def _precision(created_at: str | None) -> str | None:
@@ -860,7 +942,7 @@ def _version_state(post: Post, latest: dict | None) -> dict:
         state[name] = value if value is not None or latest is None else latest[name]
     if latest is not None and not post.edited_at:
         state["edited_at"] = latest["edited_at"]
-    basis = json.dumps([state["text"], *[state[n] for n in POST_COUNT_COLUMNS]], ensure_ascii=False)
+    basis = jsonio.dumps([state["text"], *[state[n] for n in POST_COUNT_COLUMNS]])
     state["content_hash"] = hashlib.sha256(basis.encode("utf-8")).hexdigest()
     return state
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 PLATFORMS = (
@@ -77,11 +78,9 @@ class RawItem:
 
     def stored_payload(self) -> str:
         """What the archive keeps: payload and context, enough to re-normalise."""
-        return json.dumps(
-            {"format": self.format, "payload": self.payload, "context": self.context},
-            ensure_ascii=False,
-            sort_keys=True,
-        )
+        from .jsonio import dumps
+
+        return dumps({"format": self.format, "payload": self.payload, "context": self.context}, sort_keys=True)
 
 
 @dataclass
@@ -136,9 +135,10 @@ class Post:
     def has_native_id(self) -> bool:
         return bool(self.native_id)
 
-    @property
+    @cached_property
     def match_hash(self) -> str:
-        """Same account, same day, same normalised text: the same post."""
+        """Same account, same day, same normalised text: the same post.
+        (Computed once, after normalisation has finished the text.)"""
         from .normalise import match_text
 
         handle = (self.author_handle or "").lower().lstrip("@")

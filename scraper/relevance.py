@@ -31,11 +31,18 @@ class ElectionMatcher:
 
     def __post_init__(self):
         # One entry per folded form: "Perú" (es) and "Peru" (pt) are one term.
-        patterns: dict[str, tuple[str, str, re.Pattern]] = {}
-        for kind, terms in (("candidate_name", self.candidate_names), ("keyword", self.keywords)):
-            for term in terms:
-                patterns.setdefault(fold(term), (kind, term, _word_pattern(term)))
-        self._patterns = list(patterns.values())
+        terms: dict[str, tuple[str, str]] = {}
+        for kind, listed in (("candidate_name", self.candidate_names), ("keyword", self.keywords)):
+            for term in listed:
+                terms.setdefault(fold(term), (kind, term))
+        # One-word terms are looked up in the post's set of words; the others
+        # (several words, hyphens) each get a word-bounded pattern.
+        self._words = {folded: entry for folded, entry in terms.items() if _ONE_WORD.match(folded)}
+        self._patterns = [
+            (kind, term, folded, _word_pattern(term))
+            for folded, (kind, term) in terms.items()
+            if folded not in self._words
+        ]
         self._hashtags: dict[str, str] = {}
         for tag in self.hashtags:
             self._hashtags.setdefault(fold(tag.lstrip("#")), tag.lstrip("#"))
@@ -63,13 +70,20 @@ class ElectionMatcher:
             if original:
                 matched.setdefault("#" + original, "hashtag")
         folded = fold(post.text)
-        for kind, term, pattern in self._patterns:
-            if pattern.search(folded):
+        for word in set(_WORD.findall(folded)) & self._words.keys():
+            kind, term = self._words[word]
+            matched.setdefault(term, kind)
+        for kind, term, folded_term, pattern in self._patterns:
+            if folded_term in folded and pattern.search(folded):  # substring test first: cheap
                 matched.setdefault(term, kind)
         if not matched:
             return None
         score = sum(WEIGHTS[kind] for kind in matched.values())
         return sorted(matched, key=fold), round(score, 2)
+
+
+_ONE_WORD = re.compile(r"^\w+$")
+_WORD = re.compile(r"\w+")
 
 
 def _word_pattern(term: str) -> re.Pattern:

@@ -58,7 +58,7 @@ def items_from_line(line: str, source_id: str, location: str) -> Iterator[RawIte
             items = _page_items(value, line, source_id, location)
         elif "id" in value and "text" in value:
             page = unflatten(value)
-            items = items_from_v2_page(json.dumps(page, ensure_ascii=False), source_id, location)
+            items = items_from_v2_page(page, source_id, location)
             for item in items:
                 item.location = location  # one post per line: the line says it
         else:
@@ -81,8 +81,7 @@ def _page_items(page: dict, line: str, source_id: str, location: str) -> list[Ra
         return []
     if isinstance(data, dict):
         page = {**page, "data": [data]}
-        line = json.dumps(page, ensure_ascii=False)
-    return items_from_v2_page(line, source_id, location)
+    return items_from_v2_page(page, source_id, location)
 
 
 def _retrieved_at(metadata: dict) -> str | None:

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import jsonio
 from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem, post_key
@@ -164,7 +165,7 @@ def _api_time(moment: datetime) -> str:
 
 
 def _json_payload(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return jsonio.dumps(value, sort_keys=True)
 
 
 # --- fetch (network only) -------------------------------------------------------
@@ -197,9 +198,10 @@ def fetch_oembed(client: PoliteClient, base_url: str, tweet_id: str) -> FetchedP
 # --- items from API v2 pages (pure) ----------------------------------------------
 
 
-def parse_v2_page(body: str) -> dict:
-    """A timeline page as JSON, checked enough that a changed format fails loudly."""
-    page = loads_json(body, "X API v2 page")
+def parse_v2_page(body: str | dict) -> dict:
+    """A timeline page as JSON (or already parsed), checked enough that a
+    changed format fails loudly."""
+    page = body if isinstance(body, dict) else loads_json(body, "X API v2 page")
     data = page.get("data", [])
     if not isinstance(data, list):
         raise ParseFailure(f"X API v2 page: 'data' is a {type(data).__name__}, not a list")
@@ -214,7 +216,7 @@ def parse_v2_page(body: str) -> dict:
 
 
 def items_from_v2_page(
-    body: str,
+    body: str | dict,
     source_id: str,
     location: str,
     page: FetchedPage | None = None,
@@ -222,10 +224,10 @@ def items_from_v2_page(
 ) -> list[RawItem]:
     """One RawItem per post in ``data``, each with the ``includes`` it refers to."""
     parsed = parse_v2_page(body)
-    includes = parsed.get("includes", {})
+    includes = _IncludesIndex(parsed.get("includes", {}))
     items = []
     for index, tweet in enumerate(parsed.get("data", [])):
-        context: dict[str, Any] = {"includes": _includes_for(tweet, includes)}
+        context: dict[str, Any] = {"includes": includes.for_post(tweet)}
         if account_handle:
             context["account_handle"] = account_handle
         items.append(
@@ -247,21 +249,35 @@ def v2_next_token(body: str) -> str | None:
     return parse_v2_page(body).get("meta", {}).get("next_token")
 
 
-def _includes_for(tweet: dict, includes: dict) -> dict:
-    """Only the expansions this post refers to, so the item stands alone."""
-    tweets = {t.get("id"): t for t in includes.get("tweets", []) if isinstance(t, dict)}
-    referenced = [tweets[r.get("id")] for r in tweet.get("referenced_tweets", []) if r.get("id") in tweets]
-    user_ids = {tweet.get("author_id"), tweet.get("in_reply_to_user_id")}
-    user_ids.update(t.get("author_id") for t in referenced)
-    media_keys = set()
-    for post in [tweet, *referenced]:
-        media_keys.update(post.get("attachments", {}).get("media_keys", []))
-    selected = {
-        "users": [u for u in includes.get("users", []) if u.get("id") in user_ids],
-        "tweets": referenced,
-        "media": [m for m in includes.get("media", []) if m.get("media_key") in media_keys],
-    }
-    return {name: value for name, value in selected.items() if value}
+class _IncludesIndex:
+    """A page's ``includes`` indexed once, so each post picks its own
+    expansions without scanning the lists again."""
+
+    def __init__(self, includes: dict):
+        self.tweets = {t.get("id"): t for t in includes.get("tweets", []) if isinstance(t, dict)}
+        self.users = {}
+        for user in includes.get("users", []):
+            self.users.setdefault(user.get("id"), user)
+        self.media = {}
+        for media in includes.get("media", []):
+            self.media.setdefault(media.get("media_key"), media)
+        self._user_order = {id(u): n for n, u in enumerate(includes.get("users", []))}
+        self._media_order = {id(m): n for n, m in enumerate(includes.get("media", []))}
+
+    def for_post(self, tweet: dict) -> dict:
+        """Only the expansions this post refers to, so the item stands alone
+        (in the page's order)."""
+        tweets = self.tweets
+        referenced = [tweets[r.get("id")] for r in tweet.get("referenced_tweets", []) if r.get("id") in tweets]
+        user_ids = {tweet.get("author_id"), tweet.get("in_reply_to_user_id")}
+        user_ids.update(t.get("author_id") for t in referenced)
+        media_keys = set()
+        for post in [tweet, *referenced]:
+            media_keys.update(post.get("attachments", {}).get("media_keys", []))
+        users = sorted((self.users[i] for i in user_ids if i in self.users), key=lambda u: self._user_order[id(u)])
+        media = sorted((self.media[k] for k in media_keys if k in self.media), key=lambda m: self._media_order[id(m)])
+        selected = {"users": users, "tweets": referenced, "media": media}
+        return {name: value for name, value in selected.items() if value}
 
 
 def _v2_errors(body: str) -> list[dict] | None:

@@ -1,0 +1,90 @@
+"""Synthetic inputs in real formats, for benchmarks: X API v2 pages as
+twarc2 writes them (one response page per line, with includes and the
+__twarc metadata key). Fictional users, deterministic content.
+
+    python benchmarks/synthetic.py twarc2 100000 /tmp/posts-100k.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from datetime import datetime, timedelta, timezone
+
+TWITTER_EPOCH_MS = 1288834974657
+START = datetime(2021, 6, 6, 12, tzinfo=timezone.utc)
+WORDS = (
+    "felicito al pueblo elecciones democracia presidente electo victoria hermano gobierno "
+    "paz justicia futuro región integración votos jornada cívica parabéns eleição congratulations "
+    "election peaceful people historic day Valdoria"
+).split()
+
+
+def snowflake(moment: datetime, sequence: int) -> str:
+    ms = int(moment.timestamp() * 1000)
+    return str(((ms - TWITTER_EPOCH_MS) << 22) + (sequence % 4096))
+
+
+def users(count: int = 200) -> list[dict]:
+    return [
+        {"id": str(1_300_000_000_000_000_000 + n), "username": f"lider_{n:04d}", "name": f"Líder Ficticio {n}"}
+        for n in range(count)
+    ]
+
+
+def tweet(n: int, author: dict, rng: random.Random) -> dict:
+    moment = START + timedelta(seconds=n * 7)
+    words = rng.choices(WORDS, k=rng.randint(8, 30))
+    text = " ".join(words) + f" #Elecciones{n % 5} @lider_{rng.randint(0, 199):04d} https://t.co/Ab{n:08d}"
+    return {
+        "id": snowflake(moment, n),
+        "author_id": author["id"],
+        "conversation_id": snowflake(moment, n),
+        "created_at": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "lang": rng.choice(["es", "pt", "en"]),
+        "edit_history_tweet_ids": [snowflake(moment, n)],
+        "text": text,
+        "entities": {
+            "hashtags": [{"start": 0, "end": 0, "tag": f"Elecciones{n % 5}"}],
+            "urls": [{"start": 0, "end": 0, "url": f"https://t.co/Ab{n:08d}",
+                      "expanded_url": f"https://example.org/statement/{n}", "display_url": f"example.org/statement/{n}"}],
+        },
+        "public_metrics": {"retweet_count": rng.randint(0, 500), "reply_count": rng.randint(0, 90),
+                           "like_count": rng.randint(0, 5000), "quote_count": rng.randint(0, 40),
+                           "bookmark_count": 0, "impression_count": rng.randint(0, 100000)},
+    }
+
+
+def twarc2_lines(total: int, per_page: int = 100):
+    rng = random.Random(2021)
+    people = users()
+    for start in range(0, total, per_page):
+        tweets = [tweet(n, people[n % len(people)], rng) for n in range(start, min(total, start + per_page))]
+        authors = {t["author_id"] for t in tweets}
+        page = {
+            "data": tweets,
+            "includes": {"users": [u for u in people if u["id"] in authors]},
+            "meta": {"result_count": len(tweets), "newest_id": tweets[0]["id"], "oldest_id": tweets[-1]["id"]},
+            "__twarc": {"url": "https://api.x.com/2/tweets/search/all?query=elecciones", "version": "2.14.0",
+                        "retrieved_at": "2026-11-27T00:00:00+00:00"},
+        }
+        yield json.dumps(page, ensure_ascii=False)
+
+
+def flat_lines(total: int):
+    """The same tweets one object per line, for `sqlite-utils insert --nl`."""
+    for line in twarc2_lines(total):
+        for item in json.loads(line)["data"]:
+            yield json.dumps(item, ensure_ascii=False)
+
+
+def write(kind: str, total: int, path: str) -> None:
+    lines = twarc2_lines(total) if kind == "twarc2" else flat_lines(total)
+    with open(path, "w", encoding="utf-8") as out:
+        for line in lines:
+            out.write(line + "\n")
+
+
+if __name__ == "__main__":
+    write(sys.argv[1], int(sys.argv[2]), sys.argv[3])
