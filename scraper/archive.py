@@ -299,6 +299,15 @@ class Archive:
             [platform, platform_id, platform_id, handle, handle, window_start, window_end, source_id],
         ).fetchone()[0]
 
+    def placeholder_posts(self, platform: str) -> list[dict]:
+        """Posts known only by id or URL (pending URLs, link-only embeds)."""
+        return list(self.db.query(
+            "SELECT native_id, url, extra FROM posts WHERE platform = ? AND id_is_derived = 0 AND text = '' "
+            "AND deleted_at IS NULL AND (json_extract(extra, '$.pending') OR json_extract(extra, '$.link_only')) "
+            "ORDER BY created_at, id",
+            [platform],
+        ))
+
     def recheck_targets(self, source_id: str, since: str) -> list[dict]:
         """Posts this source captured, created since ``since``, not yet gone."""
         return list(self.db.query(

@@ -296,6 +296,32 @@ def status(db_path, as_json):
 
 @cli.command()
 @db_option
+@click.option("--platform", "platforms", multiple=True, type=click.Choice(["x", "bluesky", "mastodon", "telegram"]),
+              help="Only posts of this platform (repeatable).")
+@click.option("--contact", default=None, help="Contact URL or e-mail for the User-Agent.")
+def hydrate(db_path, platforms, contact):
+    """Fetch the content of posts known only by their id or URL: URL lists
+    imported with 'reactions import urls' and link-only embeds from
+    articles. Needs the network; posts that cannot be fetched stay pending.
+
+    \b
+    Example:
+        reactions import urls cited-posts.csv
+        reactions hydrate --platform x
+    """
+    from .http import PoliteClient
+    from .scrape import hydrate_pending
+
+    archive = Archive(db_path)
+    with PoliteClient(contact=contact) as client:
+        result = hydrate_pending(archive, client, platforms=list(platforms) or None, on_source=lambda r: click.echo(_summary_line(r)))
+    if not result.sources:
+        click.echo("nothing to hydrate: no pending or link-only posts")
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@db_option
 def reprocess(db_path):
     """Rebuild every post, version and relevance from the raw payloads kept
     in the archive (after a parser improvement). Captures stay as they are.

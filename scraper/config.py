@@ -421,6 +421,8 @@ def _roster(doc: _Doc, top: _Reader) -> list[Leader]:
             handle = account.text("handle")
             if handle and platform != "mastodon":  # Mastodon addresses keep their @user@server form
                 handle = handle.lstrip("@")
+            if platform == "rss" and not handle:
+                handle = account.text("url")  # a feed is known by its URL
             if not (handle or account.text("id") or account.text("url")):
                 raise doc.error(account.key, "an account needs a handle, an id or a url")
             leader.accounts.append(

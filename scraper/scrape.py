@@ -27,6 +27,7 @@ ADAPTER_MODULES = {
     "x": "x",
     "x-hydrate": "x",
     "snscrape": "snscrape_backend",
+    "rss": "rss",
 }
 LIVE_KINDS = tuple(ADAPTER_MODULES)
 
@@ -394,6 +395,51 @@ def _as_list(value) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+HYDRATABLE = {"x": "x", "bluesky": "bluesky", "mastodon": "mastodon", "telegram": "telegram"}
+
+
+def hydrate_pending(
+    archive: Archive,
+    client: PoliteClient,
+    *,
+    platforms: list[str] | None = None,
+    options: dict[str, dict] | None = None,
+    on_source: Callable[[SourceResult], None] | None = None,
+) -> RunResult:
+    """Fetch the content of posts known only by their id or URL (imported URL
+    lists, link-only embeds) through each platform's re-check by id. A
+    platform that cannot be reached leaves its posts pending and fails."""
+    options = options or {}
+    with ArchiveLock(archive.path):
+        archive.migrate()
+        run_id = archive.start_run("hydrate", None, {"platforms": platforms})
+        results = []
+        for platform, module_name in HYDRATABLE.items():
+            if platforms and platform not in platforms:
+                continue
+            rows = archive.placeholder_posts(platform)
+            if not rows:
+                continue
+            source_id = f"hydrate-{platform}"
+            archive.register_source(source_id, "hydrate", platform)
+            module = importlib.import_module(f"scraper.sources.{module_name}")
+            targets = [RecheckTarget(r["native_id"], r["url"], json.loads(r["extra"]) if r["extra"] else {}) for r in rows]
+            result = SourceResult(source_id, "hydrate")
+            started_at, requests_before = utc_now(), client.requests_made
+            stream = _Guarded(module.recheck_posts(client, targets, source_id, options.get(platform, {})), source_id)
+            result.stats = archive.store(stream, run_id)
+            result.requests = client.requests_made - requests_before
+            if stream.error:
+                result.status, result.error = "failed", stream.error
+            archive.record_source_result(run_id, result, started_at)
+            results.append(result)
+            if on_source:
+                on_source(result)
+        run = RunResult(run_id, results)
+        archive.finish_run(run_id, "failed" if run.failed else "ok", {"sources": [r.as_dict() for r in results]}, run.exit_code)
+    return run
 
 
 def import_file(

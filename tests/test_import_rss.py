@@ -1,5 +1,7 @@
 """RSS and Atom feeds of official statements, as posts of the publishing feed."""
 
+from pathlib import Path
+
 from scraper.archive import Archive
 from scraper.scrape import import_file
 
@@ -58,3 +60,42 @@ def test_cli_import(tmp_path):
     result, db = cli_import(tmp_path, "rss", ATOM)
     assert result.exit_code == 0, result.output
     assert Archive(db).db["posts"].count == 1
+
+
+def test_rss_source_in_a_config_fetches_through_the_polite_client(httpserver, tmp_path):
+    from scraper.config import load_config
+    from scraper.http import PoliteClient
+    from scraper.scrape import run_scrape
+
+    feed = (Path(__file__).parent / "fixtures" / "imports" / "statements.rss").read_bytes()
+    httpserver.expect_request("/feeds/statements.rss").respond_with_data(feed, content_type="application/rss+xml")
+    config = (Path(__file__).parent / "fixtures" / "config" / "valdoria.yml").read_text()
+    config = config.replace(
+        "      x: {handle: lucia_inventada}",
+        f"      x: {{handle: lucia_inventada}}\n      rss: {{url: \"{httpserver.url_for('/feeds/statements.rss')}\"}}",
+    )
+    config = config.replace("sources:\n", "sources:\n  - {id: statements, kind: rss}\n")
+    path = tmp_path / "rss.yml"
+    path.write_text(config.replace("path: ../article/news-embeds.html", f"path: {Path(__file__).parent / 'fixtures' / 'article' / 'news-embeds.html'}"))
+    archive = Archive(tmp_path / "a.db")
+    result = run_scrape(archive, load_config(path), only=["statements"], client=PoliteClient(sleep=lambda s: None))
+    assert result.exit_code == 0, [s.as_dict() for s in result.sources]
+    assert archive.db.execute("select count(*) from posts where platform = 'rss'").fetchone()[0] == 2
+    linked = archive.db.execute(
+        "select count(*) from posts p join accounts a on a.id = p.account_id where a.leader_id = 'lucia-inventada'"
+    ).fetchone()[0]
+    assert linked == 2
+    capture = next(archive.db.query("select fetched_url from captures limit 1"))
+    assert capture["fetched_url"].endswith("/feeds/statements.rss")
+    user_agent = httpserver.log[0][0].headers["User-Agent"]
+    assert user_agent.startswith("reaction-archive/")
+
+
+def test_import_rss_url_is_refused_clearly(tmp_path):
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+
+    result = CliRunner().invoke(cli, ["import", "rss", "https://example.org/feed.xml", "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 2
+    assert "scrape a feed on the web with a source of kind rss" in result.output

@@ -78,3 +78,29 @@ def test_full_sighting_replaces_the_pending_placeholder(valdoria_archive):
     post = posts(valdoria_archive)["x:1402279246033858617"]
     assert post["version_count"] == 1 and post["is_edited"] == 0
     assert "pending" not in json.loads(post["extra"] or "{}")
+
+
+def test_hydrate_fills_pending_posts_through_the_platforms(valdoria_archive, httpserver):
+    """A URL list names an X post; hydration reads it (syndication, on a
+    local server) and the placeholder becomes the post, not an edit."""
+    from scraper.http import PoliteClient
+    from scraper.scrape import hydrate_pending
+
+    live = json.loads((IMPORTS.parent / "x" / "syndication_live.json").read_text())
+    live.update(id_str="1402279246033858617", text="Felicito a @rosa_ficticia, presidenta electa.")
+    live["user"].update(screen_name="tomasimaginario", name="Tomás Imaginario")
+    live["edit_control"] = {"edit_tweet_ids": ["1402279246033858617"]}
+    live["entities"] = {"hashtags": [], "urls": [], "user_mentions": [], "symbols": []}
+    live.pop("mediaDetails", None), live.pop("photos", None)
+    httpserver.expect_request("/tweet-result").respond_with_json(live)
+    import_file(valdoria_archive, "urls", str(TEXT))
+    result = hydrate_pending(
+        valdoria_archive, PoliteClient(sleep=lambda s: None), platforms=["x"],
+        options={"x": {"base_url": httpserver.url_for("").rstrip("/")}},
+    )
+    assert result.exit_code == 0, [s.as_dict() for s in result.sources]
+    post = posts(valdoria_archive)["x:1402279246033858617"]
+    assert post["text"] == "Felicito a @rosa_ficticia, presidenta electa."
+    assert post["version_count"] == 1 and post["is_edited"] == 0
+    assert "pending" not in json.loads(post["extra"] or "{}")
+    assert valdoria_archive.placeholder_posts("x") == []

@@ -20,10 +20,10 @@ import calendar
 import json
 from typing import Any
 
-from ..errors import ParseFailure
-from ..model import Post, RawItem
+from ..errors import InputError, ParseFailure, SourceError
+from ..model import FetchedPage, Post, RawItem
 from ..normalise import clean_text, html_to_text, loads_json, to_utc_iso, transform
-from . import ItemStream, Unparsed, file_format
+from . import ItemStream, ScrapeRequest, Unparsed, file_format
 
 PLATFORM = "rss"
 FILE_FORMAT = "rss"
@@ -33,29 +33,57 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 @file_format(FILE_FORMAT)
 def read_feed(path: str, source_id: str) -> ItemStream:
+    """A saved feed file. (Feeds on the web are a config source of kind
+    ``rss``, fetched through the project's polite client, never by
+    feedparser itself.)"""
+    if path.startswith(("http://", "https://")):
+        raise InputError(f"{path}: import reads saved feed files; scrape a feed on the web with a source of kind rss")
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read feed ({exc.strerror or exc})") from None
+    yield from items_from_feed(data, source_id, path)
+
+
+def items_from_feed(data: bytes | str, source_id: str, location: str, page: FetchedPage | None = None) -> ItemStream:
     import feedparser
 
-    parsed = feedparser.parse(path)
-    feed = feed_context(parsed.feed, path)
+    parsed = feedparser.parse(data)
+    feed = feed_context(parsed.feed, location)
+    if page is not None:
+        feed["url"] = page.url  # the URL the roster names, which links the posts to the leader
     for index, entry in enumerate(parsed.entries):
-        location = f"{path}#entry[{index}]"
+        where = f"{location}#entry[{index}]"
         payload = entry_payload(entry)
         if not (payload.get("id") or payload.get("link")):
-            yield Unparsed("feed entry without id or link", location, json.dumps(payload, ensure_ascii=False), source_id)
+            yield Unparsed("feed entry without id or link", where, json.dumps(payload, ensure_ascii=False), source_id)
             continue
         yield RawItem(
             format=FORMAT,
             payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
             source_id=source_id,
-            location=location,
-            fetched_url=feed.get("url"),
+            location=where,
+            fetched_url=feed.get("url") if page is None else page.url,
+            retrieved_at=page.retrieved_at if page else None,
             context={"feed": feed},
+            page=page,
         )
     if parsed.get("bozo") and not _harmless(parsed.get("bozo_exception")):
         error = parsed.get("bozo_exception")
         line = getattr(error, "getLineNumber", lambda: None)()
-        location = f"{path}:{line}" if line else str(path)
-        yield Unparsed(f"feed is not well-formed: {error}", location, "", source_id)
+        where = f"{location}:{line}" if line else str(location)
+        yield Unparsed(f"feed is not well-formed: {error}", where, "", source_id, page.url if page else None, page)
+
+
+def scrape_account(client, request: ScrapeRequest) -> ItemStream:
+    """The roster account's feed (``accounts.rss: {url: ...}``), fetched
+    through the polite client. Feeds are short: one request, every entry."""
+    url = request.account.url or request.account.handle
+    if not url or not url.startswith(("http://", "https://")):
+        raise SourceError(f"rss account of {request.account.leader_id}: needs a feed url (accounts.rss.url)")
+    page = client.get(url, kind="rss")
+    yield from items_from_feed(page.body, request.source_id, url, page)
 
 
 def _harmless(error: Any) -> bool:
