@@ -591,5 +591,7 @@ def test_example_live_config_shows_every_live_kind_with_placeholder_accounts():
         for account in leader.accounts:
             if account.platform in limits:
                 assert len(account.handle) > limits[account.platform], account
+            elif account.platform == "rss":
+                assert ".example/" in account.url, account
             else:
                 assert account.handle.endswith(".example"), account
