@@ -6,7 +6,6 @@ message and an exit code (see scraper/errors.py and the README).
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
@@ -16,11 +15,9 @@ import click
 from . import __version__
 from .archive import Archive
 from .cli_export import export_command
+from .cli_options import DEFAULT_CONFIG, config_option, db_option
 from .config import load_config
 from .errors import ReactionArchiveError
-
-DEFAULT_DB = "archive.db"
-DEFAULT_CONFIG = "elections/peru-2021.yml"
 
 
 class ReactionsGroup(click.Group):
@@ -32,30 +29,6 @@ class ReactionsGroup(click.Group):
         except ReactionArchiveError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-
-
-def db_option(fn):
-    return click.option(
-        "--db",
-        "db_path",
-        default=DEFAULT_DB,
-        show_default=True,
-        envvar="REACTIONS_DB",
-        type=click.Path(dir_okay=False),
-        help="Archive file (env REACTIONS_DB).",
-    )(fn)
-
-
-def config_option(fn):
-    return click.option(
-        "--config",
-        "config_path",
-        default=DEFAULT_CONFIG,
-        show_default=True,
-        envvar="REACTIONS_CONFIG",
-        type=click.Path(dir_okay=False),
-        help="Election config and roster, YAML (env REACTIONS_CONFIG).",
-    )(fn)
 
 
 def open_archive(db_path: str, config_path: str | None = None):

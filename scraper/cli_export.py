@@ -12,24 +12,16 @@ from pathlib import Path
 import click
 
 from .archive import Archive
+from .cli_options import db_option
 from .errors import ArchiveUnwritableError
 from .export import FORMATS, TABLES, ExportFilters, export_package
 
-DEFAULT_DB = "archive.db"  # as scraper.cli.DEFAULT_DB
 OTHER_TABLES = tuple(t for t in TABLES if t != "reactions")
 
 
 @click.command(name="export")
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option(
-    "--db",
-    "db_path",
-    default=DEFAULT_DB,
-    show_default=True,
-    envvar="REACTIONS_DB",
-    type=click.Path(dir_okay=False),
-    help="Archive file (env REACTIONS_DB).",
-)
+@db_option
 @click.option("-f", "--format", "format_name", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="File format of the tables (parquet needs the 'parquet' extra: pyarrow).")
 @click.option("--include", "tables", multiple=True, type=click.Choice((*OTHER_TABLES, "all")),

@@ -76,6 +76,23 @@ class RawItem:
     context: dict[str, Any] = field(default_factory=dict)
     page: FetchedPage | None = None
 
+    @classmethod
+    def from_page(
+        cls, format: str, payload: str, source_id: str, location: str,
+        page: FetchedPage | None = None, context: dict[str, Any] | None = None,
+    ) -> "RawItem":
+        """An item cut from a fetched page, which it names as provenance."""
+        return cls(
+            format=format,
+            payload=payload,
+            source_id=source_id,
+            location=location,
+            fetched_url=page.url if page else None,
+            retrieved_at=page.retrieved_at if page else None,
+            context=context or {},
+            page=page,
+        )
+
     def stored_payload(self) -> str:
         """What the archive keeps: payload and context, enough to re-normalise."""
         from .jsonio import dumps

@@ -134,11 +134,11 @@ def match_text(text: str) -> str:
 
 
 def extract_hashtags(text: str) -> list[str]:
-    return _unique(m.group(1) for m in _HASHTAG.finditer(text or ""))
+    return unique(m.group(1) for m in _HASHTAG.finditer(text or ""))
 
 
 def extract_mentions(text: str) -> list[str]:
-    return _unique(m.group(1).rstrip(".") for m in _MENTION.finditer(text or ""))
+    return unique(m.group(1).rstrip(".") for m in _MENTION.finditer(text or ""))
 
 
 def extract_links(text: str) -> list[str]:
@@ -148,16 +148,12 @@ def extract_links(text: str) -> list[str]:
         if not url.lower().startswith("http"):
             url = "https://" + url
         links.append(url)
-    return _unique(links)
+    return unique(links)
 
 
-def _unique(values) -> list:
-    seen, result = set(), []
-    for value in values:
-        if value not in seen:
-            seen.add(value)
-            result.append(value)
-    return result
+def unique(values) -> list:
+    """Values in first-seen order, without repeats or empty ones."""
+    return list(dict.fromkeys(value for value in values if value))
 
 
 def html_to_text(fragment: str) -> str:

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem
-from ..normalise import loads_json, to_utc_iso, tombstone_item, transform
+from ..normalise import loads_json, to_utc_iso, tombstone_item, transform, unique
 from . import RecheckTarget, ScrapeRequest, Unparsed, file_format
 
 PLATFORM = "bluesky"
@@ -111,15 +111,7 @@ def as_feed_entry(value: Any) -> Any:
 
 
 def raw_item(value: dict, source_id: str, location: str, page: FetchedPage | None = None) -> RawItem:
-    return RawItem(
-        format=FORMAT,
-        payload=json.dumps(value, ensure_ascii=False, sort_keys=True),
-        source_id=source_id,
-        location=location,
-        fetched_url=page.url if page else None,
-        retrieved_at=page.retrieved_at if page else None,
-        page=page,
-    )
+    return RawItem.from_page(FORMAT, json.dumps(value, ensure_ascii=False, sort_keys=True), source_id, location, page)
 
 
 def items_from_feed_page(page: FetchedPage, source_id: str) -> list[RawItem]:
@@ -463,9 +455,9 @@ def post_view_to_post(view: dict) -> Post:
         language=langs[0] if langs else None,
         reply_to=_post_key(((record.get("reply") or {}).get("parent") or {}).get("uri")),
         quote_of=_post_key(embed.quoted_uri),
-        hashtags=_unique(entities["hashtags"] + tags),
-        mentions=_unique(entities["mentions"]),
-        links=_unique(entities["links"] + embed.links),
+        hashtags=unique(entities["hashtags"] + tags),
+        mentions=unique(entities["mentions"]),
+        links=unique(entities["links"] + embed.links),
         media=embed.media,
         reply_count=view.get("replyCount"),
         repost_count=view.get("repostCount"),
@@ -543,9 +535,6 @@ def uri_collection(uri: str) -> str | None:
 def _post_key(uri: str | None) -> str | None:
     return f"{PLATFORM}:{uri}" if uri else None
 
-
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(v for v in values if v))
 
 
 # --- facets -------------------------------------------------------------------------

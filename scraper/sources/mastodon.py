@@ -264,16 +264,8 @@ def raw_item(
     context: dict,
     page: FetchedPage | None = None,
 ) -> RawItem:
-    return RawItem(
-        format=STATUS_FORMAT,
-        payload=json.dumps(status, ensure_ascii=False, sort_keys=True),
-        source_id=source_id,
-        location=location,
-        fetched_url=page.url if page else None,
-        retrieved_at=page.retrieved_at if page else None,
-        context=context,
-        page=page,
-    )
+    payload = json.dumps(status, ensure_ascii=False, sort_keys=True)
+    return RawItem.from_page(STATUS_FORMAT, payload, source_id, location, page, context)
 
 
 def items_from_page(page: FetchedPage, source_id: str, local_domain: str | None = None) -> list[RawItem]:

@@ -26,7 +26,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem, post_key
-from ..normalise import clean_text, to_utc_iso, tombstone_item, transform
+from ..normalise import clean_text, to_utc_iso, tombstone_item, transform, unique
 from . import RecheckTarget, ScrapeRequest, Unparsed, file_format
 
 FORMAT = "telegram-message"
@@ -268,7 +268,7 @@ def transform_message(item: RawItem) -> Post:
         repost_of=_post_key_of(forwarded.get("url")) if forwarded else None,
         hashtags=_anchor_words(text_div, "#"),
         mentions=_anchor_words(text_div, "@"),
-        links=_unique(links),
+        links=unique(links),
         media=_photos(block) + _videos(block) + ([_preview_media(preview)] if preview else []),
         view_count=parse_count(views_text),
         extra=_extra(block, views_text, forwarded, preview),
@@ -381,7 +381,7 @@ def _text_links(div: Tag | None) -> list[str]:
         if shown.startswith("@") and _MENTION_URL.match(href):
             continue
         links.append(href)
-    return _unique(links)
+    return unique(links)
 
 
 def _anchor_words(div: Tag | None, sign: str) -> list[str]:
@@ -392,7 +392,7 @@ def _anchor_words(div: Tag | None, sign: str) -> list[str]:
         shown = anchor.get_text().strip()
         if shown.startswith(sign) and len(shown) > 1:
             words.append(shown[1:])
-    return _unique(words)
+    return unique(words)
 
 
 def _background_url(tag: Tag | None) -> str | None:
@@ -505,14 +505,6 @@ def _is_edited(block: Tag) -> bool:
     meta = block.select_one(".tgme_widget_message_meta")
     return meta is not None and "edited" in meta.get_text().lower()
 
-
-def _unique(values) -> list:
-    seen, result = set(), []
-    for value in values:
-        if value not in seen:
-            seen.add(value)
-            result.append(value)
-    return result
 
 
 

@@ -33,7 +33,15 @@ from .. import jsonio
 from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem, post_key
-from ..normalise import loads_json, parse_embed_date, snowflake_time, to_utc_iso, tombstone_item, transform
+from ..normalise import (
+    loads_json,
+    parse_embed_date,
+    snowflake_time,
+    to_utc_iso,
+    tombstone_item,
+    transform,
+    unique,
+)
 from . import ItemStream, RecheckTarget, ScrapeRequest, Unparsed, file_format
 
 TOKEN_ENV = "X_BEARER_TOKEN"
@@ -230,18 +238,7 @@ def items_from_v2_page(
         context: dict[str, Any] = {"includes": includes.for_post(tweet)}
         if account_handle:
             context["account_handle"] = account_handle
-        items.append(
-            RawItem(
-                format=V2_FORMAT,
-                payload=_json_payload(tweet),
-                source_id=source_id,
-                location=f"{location}#data[{index}]",
-                fetched_url=page.url if page else None,
-                retrieved_at=page.retrieved_at if page else None,
-                context=context,
-                page=page,
-            )
-        )
+        items.append(RawItem.from_page(V2_FORMAT, _json_payload(tweet), source_id, f"{location}#data[{index}]", page, context))
     return items
 
 
@@ -470,16 +467,7 @@ def item_from_oembed(
 
 
 def _raw(fmt, payload, source_id, location, page, context) -> RawItem:
-    return RawItem(
-        format=fmt,
-        payload=payload,
-        source_id=source_id,
-        location=location,
-        fetched_url=page.url if page else None,
-        retrieved_at=page.retrieved_at if page else None,
-        context=context,
-        page=page,
-    )
+    return RawItem.from_page(fmt, payload, source_id, location, page, context)
 
 
 # --- text helpers (pure) --------------------------------------------------------------
@@ -524,9 +512,6 @@ def _language(code: str | None) -> str | None:
     return None if not code or _NO_LANGUAGE.match(code) else code
 
 
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(v for v in values if v))
-
 
 def _unavailable_post(tweet_id: str | None, reason: str, extra: dict) -> Post:
     return Post(
@@ -560,7 +545,7 @@ def transform_v2_tweet(item: RawItem) -> Post:
         original_handle = users.get(source.get("author_id"), {}).get("username")
         if original_handle:
             text = f"RT @{original_handle}: {text}"
-            mentions = _unique([original_handle, *mentions])
+            mentions = unique([original_handle, *mentions])
     media = [_v2_media(media_by_key[k]) for k in _media_keys(tweet, source) if k in media_by_key]
 
     metrics = tweet.get("public_metrics", {})
@@ -605,8 +590,8 @@ def _v2_text(tweet: dict) -> tuple[str, list[str], list[str], list[str]]:
     # The media link of a long post sits in the short text's entities only.
     media_links = [u for u in tweet.get("entities", {}).get("urls", []) if u.get("media_key")]
     text, links = _expand_urls(text, [*entities.get("urls", []), *media_links])
-    hashtags = _unique(h.get("tag") for h in entities.get("hashtags", []))
-    mentions = _unique(m.get("username") for m in entities.get("mentions", []))
+    hashtags = unique(h.get("tag") for h in entities.get("hashtags", []))
+    mentions = unique(m.get("username") for m in entities.get("mentions", []))
     return text, links, hashtags, mentions
 
 
@@ -724,8 +709,8 @@ def _syndication_post(data: dict) -> Post:
         language=_language(data.get("lang")),
         reply_to=_key(data.get("in_reply_to_status_id_str")),
         quote_of=_key((data.get("quoted_tweet") or {}).get("id_str")),
-        hashtags=_unique(h.get("text") for h in entities.get("hashtags", [])),
-        mentions=_unique(m.get("screen_name") for m in entities.get("user_mentions", [])),
+        hashtags=unique(h.get("text") for h in entities.get("hashtags", [])),
+        mentions=unique(m.get("screen_name") for m in entities.get("user_mentions", [])),
         links=links,
         media=[_syndication_media(m) for m in data.get("mediaDetails", [])],
         # The embed shows conversation_count as the reply count.
@@ -835,7 +820,7 @@ def _oembed_paragraph(paragraph) -> tuple[str, list[str], list[str], list[str], 
     for br in paragraph.find_all("br"):
         br.replace_with("\n")
     text = paragraph.get_text()  # entities decoded once, by the HTML parser
-    return text, _unique(links), _unique(hashtags), _unique(mentions), media
+    return text, unique(links), unique(hashtags), unique(mentions), media
 
 
 def _oembed_byline(quote, paragraph, date_link):

@@ -22,10 +22,10 @@ from typing import Any
 
 from ..errors import ParseFailure
 from ..model import Post, RawItem
-from ..normalise import loads_json, snowflake_time, to_utc_iso, transform
+from ..normalise import loads_json, snowflake_time, to_utc_iso, transform, unique
 from . import ItemStream, Unparsed, file_format
 from .filestream import first_char, json_array_items, numbered_lines, open_text
-from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, _unique, post_url
+from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
 
 FORMAT = "x-v1-tweet"
 FILE_FORMAT = "x-v1-json"
@@ -126,8 +126,8 @@ def full_text(tweet: dict) -> tuple[str, dict, list[dict]]:
 def _expanded(tweet: dict) -> tuple[str, list[str], list[str], list[str], list[dict]]:
     text, entities, media = full_text(tweet)
     text, links = _expand_urls(text, [*entities.get("urls", []), *_media_entities({"media": media})])
-    hashtags = _unique(h.get("text") for h in entities.get("hashtags", []) if isinstance(h, dict))
-    mentions = _unique(m.get("screen_name") for m in entities.get("user_mentions", []) if isinstance(m, dict))
+    hashtags = unique(h.get("text") for h in entities.get("hashtags", []) if isinstance(h, dict))
+    mentions = unique(m.get("screen_name") for m in entities.get("user_mentions", []) if isinstance(m, dict))
     return text, links, hashtags, mentions, [_syndication_media(m) for m in media]
 
 
@@ -156,7 +156,7 @@ def transform_v1_tweet(item: RawItem) -> Post:
         original_handle = (retweeted.get("user") or {}).get("screen_name")
         if original_handle:
             text = f"RT @{original_handle}: {text}"
-            mentions = _unique([original_handle, *mentions])
+            mentions = unique([original_handle, *mentions])
     created_at, edited_at, history = _times(tweet, tweet_id)
     quoted = id_text(tweet, "quoted_status_id") or id_text(tweet.get("quoted_status") or {})
     return Post(
