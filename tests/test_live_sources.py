@@ -485,6 +485,7 @@ def test_x_timeline_without_token_is_a_clear_source_error(archive, httpserver, t
 
 def test_tokens_reach_neither_the_archive_nor_the_output(archive, httpserver, tmp_path, client, monkeypatch, caplog):
     monkeypatch.setenv("MASTODON_TOKEN", MASTODON_TOKEN)
+    monkeypatch.setenv("MASTODON_TOKEN_HOST", httpserver.url_for("/").split("/")[2])
     caplog.set_level("DEBUG")
     mastodon = FakeMastodon(httpserver)
     FakeX(httpserver)

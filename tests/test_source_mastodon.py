@@ -302,6 +302,7 @@ def test_no_token_means_no_authorization_header(httpserver, client):
 def test_token_is_sent_as_bearer_and_never_stored(httpserver, client, monkeypatch):
     token = "fictional-test-token-0000"
     monkeypatch.setenv("MASTODON_TOKEN", token)
+    monkeypatch.setenv("MASTODON_TOKEN_HOST", httpserver.url_for("/").split("/")[2])
     bearer = {"Authorization": f"Bearer {token}"}
     httpserver.expect_request(LOOKUP_PATH, headers=bearer).respond_with_data(
         fixture_text("account-lookup.json"), content_type="application/json"
@@ -315,6 +316,15 @@ def test_token_is_sent_as_bearer_and_never_stored(httpserver, client, monkeypatc
     assert len(items) == 1
     stored = items[0].stored_payload() + items[0].page.to_payload() + json.dumps(items[0].context)
     assert token not in stored
+
+
+def test_token_without_its_host_is_sent_nowhere(httpserver, client, monkeypatch):
+    monkeypatch.setenv("MASTODON_TOKEN", "fictional-test-token-0000")
+    monkeypatch.delenv("MASTODON_TOKEN_HOST", raising=False)
+    httpserver.expect_request(LOOKUP_PATH).respond_with_json({"error": "This API requires an authenticated user"}, status=401)
+    with pytest.raises(SourceError, match="MASTODON_TOKEN_HOST is not set"):
+        list(scrape_account(client, scrape_request(httpserver)))
+    assert all("Authorization" not in request.headers for request, _ in httpserver.log)
 
 
 def test_token_host_keeps_the_token_from_other_servers(httpserver, client, monkeypatch):

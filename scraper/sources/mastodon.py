@@ -95,12 +95,13 @@ def account_address(request: ScrapeRequest) -> AccountAddress:
 
 
 def auth_headers(url: str) -> dict[str, str]:
-    """The Bearer header when MASTODON_TOKEN is set. A token only works on
-    the server that issued it, so MASTODON_TOKEN_HOST, when set, keeps it from
-    being handed to every other server scraped."""
+    """The Bearer header for the one server named in MASTODON_TOKEN_HOST,
+    when MASTODON_TOKEN is set. A token only works on the server that issued
+    it, and sending it elsewhere would hand it to other servers' operators,
+    so without MASTODON_TOKEN_HOST it is sent nowhere."""
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     only_host = os.environ.get(TOKEN_HOST_VARIABLE, "").strip().lower()
-    if not token or (only_host and urlsplit(url).netloc.lower() != only_host):
+    if not token or not only_host or urlsplit(url).netloc.lower() != only_host:
         return {}
     return {"Authorization": f"Bearer {token}"}
 
@@ -138,10 +139,12 @@ def check_answer(page: FetchedPage, address: AccountAddress) -> None:
             advice = (
                 "the server requires login for its API (DISALLOW_UNAUTHENTICATED_API_ACCESS, "
                 f"limited federation mode or GoToSocial); set {TOKEN_VARIABLE} to an access token "
-                f"from an account on {host}"
+                f"from an account on {host} and {TOKEN_HOST_VARIABLE}={host}"
             )
             if os.environ.get(TOKEN_VARIABLE) and os.environ.get(TOKEN_HOST_VARIABLE):
                 advice += f" ({TOKEN_HOST_VARIABLE} names another server, so no token was sent)"
+            elif os.environ.get(TOKEN_VARIABLE):
+                advice += f" ({TOKEN_HOST_VARIABLE} is not set, so the token was sent nowhere)"
         raise SourceError(
             f"Mastodon server {host} refused @{address.acct}: "
             f"HTTP {page.status}{said} from {page.url}; {advice}"
