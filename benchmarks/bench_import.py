@@ -99,13 +99,14 @@ def main(argv: list[str] | None = None) -> None:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    info = measure.machine()  # before the run: the checkout may change during it
     with tempfile.TemporaryDirectory(prefix="bench-import-", dir=args.workdir) as tmp:
         results = [row for size in args.sizes
                    for row in bench_size(size, args.variants, args.config.resolve(), Path(tmp).resolve(), log)]
     if args.json:
-        print(json.dumps({"machine": measure.machine(), "results": results}, indent=2))
+        print(json.dumps({"machine": info, "results": results}, indent=2))
     else:
-        print(f"<!-- {json.dumps(measure.machine())} -->")
+        print(f"<!-- {json.dumps(info)} -->")
         print(table(results))
 
 

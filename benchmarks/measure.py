@@ -86,6 +86,21 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def scraper_source() -> dict:
+    """Which scraper package the children import (the editable checkout, or
+    a snapshot put first on PYTHONPATH), and at which commit."""
+    found = subprocess.run([sys.executable, "-c", "import scraper; print(scraper.__file__)"], cwd="/",
+                           capture_output=True, text=True, check=True).stdout.strip()
+    top = Path(found).parent.parent
+    marker = top / "COMMIT"
+    if marker.exists():
+        return {"scraper": str(top), "commit": marker.read_text().strip(), "modified": False}
+    git = ["git", "-C", str(top)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    modified = subprocess.run([*git, "diff", "--quiet", "HEAD", "--", "scraper"]).returncode != 0
+    return {"scraper": str(top), "commit": commit or None, "modified": modified}
+
+
 def machine() -> dict:
     return {
         "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -93,6 +108,7 @@ def machine() -> dict:
         "machine": platform.machine(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        **scraper_source(),
     }
 
 

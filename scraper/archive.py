@@ -24,7 +24,7 @@ from .config import Config
 from .countries import country_rows
 from .errors import ArchiveLockedError, ArchiveUnwritableError, ParseFailure
 from .http import utc_now
-from .model import Post, RawItem
+from .model import FetchedPage, Post, RawItem
 from .normalise import normalise
 from .relevance import ElectionMatcher
 from .schema import POST_COUNT_COLUMNS, ROLE_PRECEDENCE, ensure_schema
@@ -117,7 +117,12 @@ class Archive:
 
     def migrate(self) -> list[str]:
         try:
-            return ensure_schema(self.db)
+            applied = ensure_schema(self.db)
+            # Write-ahead logging: readers (Datasette, an export) never block a
+            # nightly commit, nor it them. Kept in the file once set.
+            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.db.execute("PRAGMA journal_mode = WAL")
+            return applied
         except sqlite3.DatabaseError as exc:
             raise _database_error(self.path, exc) from None
 
@@ -179,7 +184,9 @@ class Archive:
                 for account in leader.accounts:
                     # Posts name Mastodon accounts user@server; the roster may write @user@server.
                     handle = account.handle.lstrip("@") if account.handle else None
-                    account_id = self._account_id(account.platform, handle, account.platform_id, None, now)
+                    # A Mastodon account's stable id is its profile URL (what statuses carry).
+                    platform_id = account.platform_id or (account.url if account.platform == "mastodon" else None)
+                    account_id = self._account_id(account.platform, handle, platform_id, None, now)
                     self.db.execute(
                         "UPDATE accounts SET leader_id = ?, in_roster = 1, url = coalesce(url, ?) WHERE id = ?",
                         [leader.id, account.url, account_id],
@@ -452,7 +459,7 @@ class Archive:
         for item, post in prepared:
             capture = self._store_capture_payloads(item)
             seen_at = capture["retrieved_at"]
-            if post.has_native_id and post.key not in known and post.match_hash not in known:
+            if post.has_native_id and post.key not in known and not known.intersection(post.nearby_match_hashes()):
                 account_id = self._account_id(
                     post.platform, post.author_handle, post.author_platform_id, post.author_display_name, seen_at
                 )
@@ -460,7 +467,7 @@ class Archive:
                 outcome, post_id = "new_posts", post.key
             else:
                 self._flush()
-                outcome, post_id = self._store_post(post, seen_at)
+                outcome, post_id = self._store_post(post, seen_at, live=is_live(item.format, item.page))
             known.update((post_id, post.key, post.match_hash))
             self._insert_capture(run_id, post_id, item, capture)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
@@ -478,7 +485,7 @@ class Archive:
             marks = ", ".join("?" for _ in chunk)
             known.update(row[0] for row in self.db.execute(f"SELECT id FROM posts WHERE id IN ({marks})", chunk))
         if self.db.execute("SELECT 1 FROM posts WHERE id_is_derived = 1 LIMIT 1").fetchone():
-            hashes = [post.match_hash for post in posts if post.has_native_id]
+            hashes = [h for post in posts if post.has_native_id for h in post.nearby_match_hashes()]
             for chunk in _chunks(hashes, 500):
                 marks = ", ".join("?" for _ in chunk)
                 known.update(row[0] for row in self.db.execute(
@@ -541,20 +548,22 @@ class Archive:
             [run_id, failure.source_id, format_name, failure.location, failure.fetched_url, failure.reason, raw_sha, utc_now()],
         )
 
-    def _store_post(self, post: Post, seen_at: str) -> tuple[str, str]:
+    def _store_post(self, post: Post, seen_at: str, live: bool = False) -> tuple[str, str]:
         """Insert or update one post; return (outcome, post id) where outcome is
-        new_posts, new_versions or unchanged."""
+        new_posts, new_versions, unchanged or deleted.
+
+        ``live`` says the sighting is the platform's own answer, fetched now
+        (not a file, an article or a list): only such an answer can show that
+        a post reported gone is back."""
         self._flush()  # reads below must see every queued write
-        post_id = self._existing_post_id(post)
+        post_id, merged_derived = self._existing_post_id(post)
         account_id = self._account_id(
             post.platform, post.author_handle, post.author_platform_id, post.author_display_name, seen_at
         )
         if post_id is None:
             self._insert_post(post, account_id, seen_at)
             return "new_posts", post.key
-        current = self.db.execute("SELECT * FROM posts WHERE id = ?", [post_id]).fetchone()
-        columns = [d[0] for d in self.db.execute("SELECT * FROM posts LIMIT 0").description]
-        row = dict(zip(columns, current))
+        row = self._post_row(post_id)
         updates = _fill_gaps(row, post, account_id)
         updates["last_captured_at"] = max(row["last_captured_at"] or "", seen_at)
         updates["first_captured_at"] = min(row["first_captured_at"] or seen_at, seen_at)
@@ -565,67 +574,124 @@ class Archive:
                 updates["deleted_at"] = seen_at
             self._update_post(post_id, updates)
             return ("deleted" if newly_deleted else "unchanged"), post_id
-        if row["unavailable_reason"]:
-            # Live again (a restored account): the tombstone captures keep the history.
-            updates.update(unavailable_reason=None, deleted_at=None)
         if is_placeholder(post):
             # A link or a pending URL says nothing about the post's content.
             self._update_post(post_id, updates)
             return "unchanged", post_id
+        if row["unavailable_reason"] and live and seen_at > (row["deleted_at"] or ""):
+            # The platform shows it again (a restored account); tombstone captures keep the history.
+            updates.update(unavailable_reason=None, deleted_at=None)
         latest = self._latest_version(post_id)
         state = _version_state(post, latest)
-        if _row_is_placeholder(row):
-            # The first full sighting replaces the placeholder: not an edit.
+        if merged_derived or _row_is_placeholder(row):
+            # The first full sighting replaces a placeholder or a quote without
+            # an id (a rendering of the post, not an earlier state of it).
             self._replace_version(latest["id"], state, seen_at)
             updates.update({name: state[name] for name in POST_COUNT_COLUMNS})
-            updates.update(text=state["text"], extra=_json(post.extra) if post.extra else None)
-            for name, value in _content_fields(post).items():
-                updates[name] = value
+            updates.update(text=state["text"], extra=_json(post.extra) if post.extra else row["extra"])
+            updates.update(_content_fields(post))
             self._update_post(post_id, updates)
+            self._rehash(post_id, post)
             return "new_versions", post_id
-        if state["content_hash"] == latest["content_hash"]:
+        same = self._version_with_hash(post_id, state["content_hash"])
+        if same is not None:
             self.db.execute(
-                "UPDATE post_versions SET last_seen_at = max(last_seen_at, ?) WHERE id = ?", [seen_at, latest["id"]]
+                "UPDATE post_versions SET last_seen_at = max(last_seen_at, ?), first_seen_at = min(first_seen_at, ?) "
+                "WHERE id = ?",
+                [seen_at, seen_at, same],
             )
             self._update_post(post_id, updates)
             return "unchanged", post_id
         version = latest["version"] + 1
         self._insert_version(post_id, version, state, seen_at)
-        updates.update({name: state[name] for name in POST_COUNT_COLUMNS})
         updates["version_count"] = version
-        if state["text"] != latest["text"]:
-            updates["text"] = state["text"]
-            updates["is_edited"] = 1
-            if post.edited_at:
-                updates["edited_at"] = post.edited_at
+        if state["text"] != row["text"]:
+            updates["is_edited"] = 1  # the history holds two texts, whichever is newer
+        if _is_newer(row, post, seen_at):
+            updates.update({name: state[name] for name in POST_COUNT_COLUMNS})
+            if state["text"] != row["text"]:
+                updates["text"] = state["text"]
+                if post.edited_at:
+                    updates["edited_at"] = post.edited_at
         self._update_post(post_id, updates)
+        if updates.get("text") is not None:
+            self._rehash(post_id, post)
         return "new_versions", post_id
+
+    def _post_row(self, post_id: str) -> dict:
+        cursor = self.db.execute("SELECT * FROM posts WHERE id = ?", [post_id])
+        return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+
+    def _version_with_hash(self, post_id: str, content_hash: str) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM post_versions WHERE post_id = ? AND content_hash = ? ORDER BY version LIMIT 1",
+            [post_id, content_hash],
+        ).fetchone()
+        return row[0] if row else None
+
+    def _rehash(self, post_id: str, post: Post) -> None:
+        """The post's text changed: its match hash follows, and quotes without
+        an id that match the new text are merged into it."""
+        self.db.execute("UPDATE posts SET match_hash = ? WHERE id = ?", [post.match_hash, post_id])
+        hashes = post.nearby_match_hashes()
+        marks = ", ".join("?" for _ in hashes)
+        for (derived_id,) in self.db.execute(
+            f"SELECT id FROM posts WHERE id_is_derived = 1 AND id != ? AND match_hash IN ({marks})", [post_id, *hashes]
+        ).fetchall():
+            self._merge_derived(derived_id, post_id)
+
+    def _merge_derived(self, derived_id: str, into_id: str) -> None:
+        """A quote without an id turned out to be this post: its sightings and
+        relevance move over; its rendering of the text is not a version."""
+        self.db.execute("PRAGMA defer_foreign_keys = ON")
+        self.db.execute("UPDATE captures SET post_id = ? WHERE post_id = ?", [into_id, derived_id])
+        self.db.execute(
+            "INSERT OR IGNORE INTO election_posts (election_id, post_id, matched_terms, score) "
+            "SELECT election_id, ?, matched_terms, score FROM election_posts WHERE post_id = ?",
+            [into_id, derived_id],
+        )
+        for table in ("election_posts", "post_versions"):
+            self.db.execute(f"DELETE FROM {table} WHERE post_id = ?", [derived_id])
+        self.db.execute(
+            "UPDATE posts SET first_captured_at = min(first_captured_at, (SELECT first_captured_at FROM posts WHERE id = ?)) "
+            "WHERE id = ?",
+            [derived_id, into_id],
+        )
+        self.db.execute("DELETE FROM posts WHERE id = ?", [derived_id])
 
     def _replace_version(self, version_id: int, state: dict, seen_at: str) -> None:
         self.db.execute(
             "UPDATE post_versions SET text = ?, reply_count = ?, repost_count = ?, like_count = ?, quote_count = ?, "
-            "view_count = ?, edited_at = ?, content_hash = ?, first_seen_at = ?, last_seen_at = ? WHERE id = ?",
+            "view_count = ?, edited_at = ?, content_hash = ?, first_seen_at = min(first_seen_at, ?), "
+            "last_seen_at = max(last_seen_at, ?) WHERE id = ?",
             [state["text"], *[state[n] for n in POST_COUNT_COLUMNS], state["edited_at"], state["content_hash"],
              seen_at, seen_at, version_id],
         )
 
-    def _existing_post_id(self, post: Post) -> str | None:
-        """The archived post this one is a sighting of, merging a post first seen
-        without its platform id (derived key) into the one with the id."""
+    def _existing_post_id(self, post: Post) -> tuple[str | None, bool]:
+        """The archived post this one is a sighting of, and whether it was a
+        quote without an id (derived key) now merged into the post with the id.
+        Dates read from embeds are local days, platform times UTC: a quote
+        matches the same account and text a day either side."""
+        hashes = post.nearby_match_hashes()
+        marks = ", ".join("?" for _ in hashes)
         if post.has_native_id:
             if self.db.execute("SELECT 1 FROM posts WHERE id = ?", [post.key]).fetchone():
-                return post.key
+                return post.key, False
             derived = self.db.execute(
-                "SELECT id FROM posts WHERE match_hash = ? AND id_is_derived = 1 LIMIT 1", [post.match_hash]
+                f"SELECT id FROM posts WHERE id_is_derived = 1 AND match_hash IN ({marks}) "
+                "ORDER BY match_hash = ? DESC, id LIMIT 1",
+                [*hashes, post.match_hash],
             ).fetchone()
             if derived:
                 self._rekey_post(derived[0], post)
-                return post.key
-            return None
+                return post.key, True
+            return None, False
         same = self.db.execute(
-            "SELECT id FROM posts WHERE match_hash = ? ORDER BY id_is_derived LIMIT 1", [post.match_hash]
+            f"SELECT id FROM posts WHERE match_hash IN ({marks}) ORDER BY id_is_derived, match_hash = ? DESC, id LIMIT 1",
+            [*hashes, post.match_hash],
         ).fetchone()
-        return same[0] if same else None
+        return (same[0] if same else None), False
 
     def _rekey_post(self, old_id: str, post: Post) -> None:
         new_id = post.key
@@ -816,14 +882,17 @@ class Archive:
         identical to what was there."""
         stats = StoreStats()
         captures = list(
-            self.db.execute("SELECT id, raw_sha256, source_id, location, fetched_url, retrieved_at FROM captures ORDER BY id")
+            self.db.execute(
+                "SELECT id, raw_sha256, source_id, location, fetched_url, retrieved_at, response_sha256 "
+                "FROM captures ORDER BY id"
+            )
         )
         self._matchers = None
         with self.write():
             self.db.execute("PRAGMA defer_foreign_keys = ON")
             for table in ("election_posts", "post_versions", "posts"):
                 self.db.execute(f"DELETE FROM {table}")
-            for capture_id, raw_sha, source_id, location, fetched_url, retrieved_at in captures:
+            for capture_id, raw_sha, source_id, location, fetched_url, retrieved_at, response_sha in captures:
                 stored = json.loads(self.raw_payload(raw_sha))
                 item = RawItem(
                     format=stored["format"],
@@ -839,7 +908,8 @@ class Archive:
                     post = normalise(item)
                 except ParseFailure as exc:
                     raise ParseFailure(f"capture {capture_id} ({location}) no longer parses: {exc}") from exc
-                outcome, post_id = self._store_post(post, retrieved_at)
+                page = FetchedPage(**json.loads(self.raw_payload(response_sha))) if response_sha else None
+                outcome, post_id = self._store_post(post, retrieved_at, live=is_live(item.format, page))
                 setattr(stats, outcome, getattr(stats, outcome) + 1)
                 self.db.execute("UPDATE captures SET post_id = ? WHERE id = ?", [post_id, capture_id])
                 if self._store_relevance(post_id, post):
@@ -881,6 +951,7 @@ class _Transaction:
                 self.conn.execute("COMMIT")
             else:
                 self.archive._pending = {}
+                self.archive._accounts = {}  # ids of rolled-back accounts may be reused
                 self.conn.execute("ROLLBACK")
         except sqlite3.DatabaseError as error:
             if exc_type is None:
@@ -949,14 +1020,17 @@ def _version_state(post: Post, latest: dict | None) -> dict:
     for name in POST_COUNT_COLUMNS:
         value = getattr(post, name)
         state[name] = value if value is not None or latest is None else latest[name]
-    if latest is not None and not post.edited_at:
-        state["edited_at"] = latest["edited_at"]
     basis = jsonio.dumps([state["text"], *[state[n] for n in POST_COUNT_COLUMNS]])
     state["content_hash"] = hashlib.sha256(basis.encode("utf-8")).hexdigest()
     return state
 
 
 PLACEHOLDER_FLAGS = ("pending", "link_only")
+
+
+def is_live(format_name: str, page: FetchedPage | None) -> bool:
+    """A platform's own answer over HTTP (not a file, not an article)."""
+    return page is not None and page.status is not None and not format_name.startswith("article-")
 
 
 def is_placeholder(post: Post) -> bool:
@@ -982,6 +1056,19 @@ def _content_fields(post: Post) -> dict:
         "edited_at": post.edited_at,
     }
     return {name: value for name, value in fields.items() if value not in (None, "[]")}
+
+
+def _is_newer(row: dict, post: Post, seen_at: str) -> bool:
+    """Does this sighting show a later state than the post's current one?
+    By edit times where the platform gives them, else by capture time, so an
+    old saved file imported after a scrape does not turn the text back."""
+    if post.edited_at and row["edited_at"]:
+        return post.edited_at >= row["edited_at"]
+    if row["edited_at"]:
+        return False  # the post was edited; a copy without an edit time predates it
+    if post.edited_at:
+        return True
+    return seen_at >= (row["last_captured_at"] or "")
 
 
 def _fill_gaps(row: dict, post: Post, account_id: int | None) -> dict:

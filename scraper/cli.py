@@ -69,10 +69,13 @@ def init(db_path, config_path):
     Example:
         reactions init --config elections/peru-2021.yml --db archive.db
     """
-    archive = Archive(db_path)
-    applied = archive.migrate()
+    from .lock import ArchiveLock
+
     config = load_config(config_path)
-    archive.load_config(config)
+    archive = Archive(db_path)
+    with ArchiveLock(db_path):
+        applied = archive.migrate()
+        archive.load_config(config)
     click.echo(
         f"{db_path}: schema {'migrated (' + ', '.join(applied) + ')' if applied else 'up to date'}; "
         f"election {config.election.id}, {len(config.leaders)} leaders, {len(config.sources)} sources loaded"
@@ -204,15 +207,18 @@ def import_(format_name, locations, db_path, config_path):
     from .http import PoliteClient
     from .scrape import import_file
 
+    from .lock import ArchiveLock
+
     if config_path is None and Path(DEFAULT_CONFIG).exists():
         config_path = DEFAULT_CONFIG
-    archive, config = open_archive(db_path, config_path)
     failed = 0
-    with PoliteClient(contact=config.contact if config else None) as client:
-        for location in locations:
-            result = import_file(archive, format_name, location, client=client, config=config)
-            click.echo(_summary_line(result))
-            failed += result.status == "failed"
+    with ArchiveLock(db_path):
+        archive, config = open_archive(db_path, config_path)
+        with PoliteClient(contact=config.contact if config else None) as client:
+            for location in locations:
+                result = import_file(archive, format_name, location, client=client, config=config)
+                click.echo(_summary_line(result))
+                failed += result.status == "failed"
     if failed:
         sys.exit(1 if failed < len(locations) else 2)
 
@@ -303,9 +309,12 @@ def reprocess(db_path):
     Example:
         reactions reprocess --db archive.db
     """
+    from .lock import ArchiveLock
+
     archive = Archive(db_path)
-    archive.migrate()
-    stats = archive.reprocess()
+    with ArchiveLock(db_path):
+        archive.migrate()
+        stats = archive.reprocess()
     click.echo(
         f"reprocessed {stats.items} captures: {stats.new_posts} posts, "
         f"{stats.new_versions} later versions, {stats.relevant} relevant sightings"

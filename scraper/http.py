@@ -175,6 +175,8 @@ class PoliteClient:
             self.requests_made += 1
             try:
                 response = self._client.get(url, params=params, headers=headers)
+            except (httpx.TooManyRedirects, httpx.DecodingError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
             except httpx.TransportError as exc:
                 if attempt >= self.max_retries:
                     raise SourceError(f"{url}: network error after {attempt + 1} tries: {exc}") from exc

@@ -16,18 +16,34 @@ import os
 import socket
 from pathlib import Path
 
-from .errors import ArchiveLockedError
+from .errors import ArchiveLockedError, ArchiveUnwritableError
 from .http import utc_now
 
 
 class ArchiveLock:
+    """Re-entrant within a process: the CLI can hold the lock around a whole
+    command while the library functions it calls take it again."""
+
+    _held: dict[Path, int] = {}  # lock path -> how many holders in this process
+
     def __init__(self, archive_path: str | Path):
-        self.path = Path(f"{archive_path}.lock")
+        self.path = Path(f"{archive_path}.lock").resolve()
         self._handle = None
+        self._nested = False
         self.stale_holder: dict | None = None  # what a killed run left behind
 
     def acquire(self) -> "ArchiveLock":
-        handle = open(self.path, "a+", encoding="utf-8")
+        if self._held.get(self.path):
+            self._held[self.path] += 1
+            self._nested = True
+            return self
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")
+        except OSError as exc:
+            raise ArchiveUnwritableError(
+                f"{self.path}: cannot create the archive's lock file ({exc.strerror or exc}); "
+                "check the folder's permissions"
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -46,11 +62,17 @@ class ArchiveLock:
         handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started_at": utc_now()}))
         handle.flush()
         self._handle = handle
+        self._held[self.path] = 1
         return self
 
     def release(self) -> None:
+        if self._nested:
+            self._held[self.path] -= 1
+            self._nested = False
+            return
         if self._handle is None:
             return
+        self._held.pop(self.path, None)
         self._handle.seek(0)
         self._handle.truncate()
         self._handle.flush()

@@ -156,10 +156,27 @@ class Post:
     def match_hash(self) -> str:
         """Same account, same day, same normalised text: the same post.
         (Computed once, after normalisation has finished the text.)"""
+        return self._match_hash_for((self.created_at or "")[:10])
+
+    def nearby_match_hashes(self) -> list[str]:
+        """match_hash for the day before, the day itself and the day after:
+        an embed shows the author's local date, a platform gives UTC."""
+        day = (self.created_at or "")[:10]
+        if len(day) != 10:
+            return [self.match_hash]
+        from datetime import date, timedelta
+
+        try:
+            moment = date.fromisoformat(day)
+        except ValueError:
+            return [self.match_hash]
+        days = [(moment + timedelta(days=offset)).isoformat() for offset in (-1, 0, 1)]
+        return [self._match_hash_for(d) for d in days]
+
+    def _match_hash_for(self, day: str) -> str:
         from .normalise import match_text
 
         handle = (self.author_handle or "").lower().lstrip("@")
-        day = (self.created_at or "")[:10]
         basis = "\x1f".join([self.platform, handle, day, match_text(self.text)])
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:20]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -12,12 +13,14 @@ from urllib.parse import urlsplit
 
 from .archive import Archive, StoreStats
 from .config import Config, SourceConfig
-from .errors import InputError, ParseFailure, SourceError
+from .errors import InputError, ParseFailure, ReactionArchiveError, SourceError
 from .http import PoliteClient, utc_now
 from .lock import ArchiveLock
 from .model import RawItem
 from .sources import FILE_FORMATS, RecheckTarget, ScrapeRequest, Unparsed, WatchedAccount
 from .sources import article as article_source
+
+logger = logging.getLogger(__name__)
 
 # source kind -> adapter module in scraper/sources/
 ADAPTER_MODULES = {
@@ -120,6 +123,7 @@ def run_scrape(
         own_client = client is None
         client = client or PoliteClient(contact=config.contact)
         results: list[SourceResult] = []
+        completed = False
         try:
             for source in config.sources:
                 if only and source.id not in only:
@@ -130,12 +134,13 @@ def run_scrape(
                 results.append(result)
                 if on_source:
                     on_source(result)
+            completed = True
         finally:
             if own_client:
                 client.close()
             run = RunResult(run_id, results, interrupted_before=interrupted, stale_lock=lock.stale_holder)
-            status = "failed" if run.failed else "ok"
-            archive.finish_run(run_id, status, {"sources": [r.as_dict() for r in results]}, run.exit_code)
+            status = ("failed" if run.failed else "ok") if completed else "interrupted"
+            archive.finish_run(run_id, status, {"sources": [r.as_dict() for r in results]}, run.exit_code if completed else None)
     return run
 
 
@@ -159,6 +164,12 @@ def run_source(
     except (SourceError, InputError) as exc:
         result.status = "failed"
         result.error = str(exc)
+    except ReactionArchiveError:
+        raise  # the archive itself (locked, unwritable): the run cannot go on
+    except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others
+        result.status = "failed"
+        result.error = f"unexpected {type(exc).__name__}: {exc}"
+        logger.exception("source %s failed unexpectedly", source.id)
     result.requests = client.requests_made - requests_before
     if source.kind not in ADAPTER_MODULES or result.accounts == 0:
         archive.record_source_result(run_id, result, started_at)
@@ -446,25 +457,33 @@ def import_file(
     archive: Archive, format_name: str, location: str, *, client=None, config: Config | None = None
 ) -> SourceResult:
     """``reactions import FORMAT LOCATION``: one file (or URL) as one source.
-    With a config, an article's reported reactions are recorded too."""
+    With a config, an article's reported reactions are recorded too. Holds
+    the archive's lock: an import never runs beside a scrape."""
     reader = FILE_FORMATS.get(format_name)
     if reader is None:
         raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(FILE_FORMATS))})")
     source_id = article_source.article_source_id(location)
     if format_name != "article":
         source_id = f"import-{format_name}-{source_id[len('article-'):]}"
-    run_id = archive.start_run(f"import {format_name}", str(config.path) if config else None)
-    result = SourceResult(source_id, format_name)
-    started_at = utc_now()
-    archive.register_source(source_id, format_name, location)
-    try:
-        if format_name == "article":
-            _store_article(archive, config, location, source_id, run_id, client, result)
-        else:
-            result.stats = archive.store(reader(location, source_id), run_id)
-    except (SourceError, InputError) as exc:
-        result.status = "failed"
-        result.error = str(exc)
-    archive.record_source_result(run_id, result, started_at)
-    archive.finish_run(run_id, result.status, {"sources": [result.as_dict()]})
+    with ArchiveLock(archive.path):
+        run_id = archive.start_run(f"import {format_name}", str(config.path) if config else None)
+        result = SourceResult(source_id, format_name)
+        started_at = utc_now()
+        archive.register_source(source_id, format_name, location)
+        try:
+            if format_name == "article":
+                _store_article(archive, config, location, source_id, run_id, client, result)
+            else:
+                result.stats = archive.store(reader(location, source_id), run_id)
+        except (SourceError, InputError) as exc:
+            result.status, result.error = "failed", str(exc)
+        except OSError as exc:
+            result.status, result.error = "failed", f"{location}: cannot read ({exc.strerror or exc})"
+        except ReactionArchiveError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded, and the run closed, rather than left 'running'
+            result.status, result.error = "failed", f"{location}: unexpected {type(exc).__name__}: {exc}"
+            logger.exception("import of %s failed unexpectedly", location)
+        archive.record_source_result(run_id, result, started_at)
+        archive.finish_run(run_id, result.status, {"sources": [result.as_dict()]}, 0 if result.status == "ok" else 1)
     return result

@@ -157,3 +157,88 @@ def test_not_a_database(tmp_path):
     result = CliRunner().invoke(cli, ["status", "--db", str(path)])
     assert result.exit_code == 4
     assert "not a SQLite archive" in result.output
+
+
+# --- review findings: deletions, merges across days, placeholders, order ---
+
+from scraper.model import FetchedPage  # noqa: E402
+from scraper.normalise import tombstone_item  # noqa: E402
+
+
+def live_page(url="https://api.example/x"):
+    return FetchedPage(url=url, body="{}", status=200, retrieved_at="2026-11-27T00:00:00.000Z")
+
+
+def test_a_deleted_post_stays_deleted_when_seen_in_a_file_or_list(valdoria_archive, run):
+    valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
+    tomb = tombstone_item("x", "1402279246033858617", "deleted", source_id="test", location="recheck")
+    tomb.retrieved_at = "2026-11-20T00:00:00.000Z"
+    valdoria_archive.store([tomb], run)
+    deleted_at = valdoria_archive.db["posts"].get("x:1402279246033858617")["deleted_at"]
+    assert deleted_at == "2026-11-20T00:00:00.000Z"
+    old_copy = embed_item("Felicito a la presidenta electa", "old-page.html#embed-1")
+    old_copy.retrieved_at = "2026-11-25T00:00:00.000Z"
+    valdoria_archive.store([old_copy], run)  # an article read later: no proof of anything
+    assert valdoria_archive.db["posts"].get("x:1402279246033858617")["deleted_at"] == deleted_at
+
+
+def test_a_platform_answer_after_the_deletion_brings_the_post_back(valdoria_archive, run):
+    valdoria_archive.store([embed_item("Hola elecciones")], run)
+    tomb = tombstone_item("x", "1402279246033858617", "suspended", source_id="test", location="recheck")
+    tomb.retrieved_at = "2026-11-20T00:00:00.000Z"
+    valdoria_archive.store([tomb], run)
+    live = RawItem(
+        format="x-oembed",
+        payload=json.dumps({"html": EMBED.format(text="Hola elecciones").replace("<blockquote", '<blockquote class="twitter-tweet"', 0),
+                            "url": "https://twitter.com/tomasimaginario/status/1402279246033858617",
+                            "author_name": "Tomás Imaginario", "author_url": "https://twitter.com/tomasimaginario"}),
+        source_id="test", location="oembed", page=live_page(), retrieved_at="2026-11-26T00:00:00.000Z",
+        context={"tweet_id": "1402279246033858617", "http_status": 200},
+    )
+    valdoria_archive.store([live], run)
+    post = valdoria_archive.db["posts"].get("x:1402279246033858617")
+    assert post["unavailable_reason"] is None
+
+
+def test_quote_dated_the_local_day_merges_with_a_post_after_midnight_utc(valdoria_archive, run):
+    # 2021-06-09T01:30Z is still June 8 in the Americas, the date an embed shows.
+    late_id = str(((int(__import__("datetime").datetime(2021, 6, 9, 1, 30, tzinfo=__import__("datetime").timezone.utc).timestamp() * 1000) - 1288834974657) << 22) + 7)
+    valdoria_archive.store([text_item("Felicito a la presidenta electa")], run)  # "June 8, 2021"
+    embed = EMBED.replace("1402279246033858617", late_id).format(text="Felicito a la presidenta electa")
+    valdoria_archive.store([RawItem(format="article-x-embed", payload=embed, source_id="test", location="p#2")], run)
+    assert [r["id"] for r in valdoria_archive.db.query("select id from posts")] == [f"x:{late_id}"]
+
+
+def test_placeholder_then_full_then_quote_is_one_post(valdoria_archive, run):
+    link_only = '<iframe data-tweet-id="1402279246033858617" src="https://platform.twitter.com/embed/Tweet.html?id=1402279246033858617"></iframe>'
+    valdoria_archive.store([RawItem(format="article-x-id-embed", payload=link_only, source_id="test", location="a#1")], run)
+    valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
+    valdoria_archive.store([text_item("Felicito a la presidenta electa")], run)
+    assert valdoria_archive.db["posts"].count == 1
+    assert valdoria_archive.db["captures"].count == 3
+
+
+def test_quote_then_placeholder_then_full_is_one_post(valdoria_archive, run):
+    valdoria_archive.store([text_item("Felicito a la presidenta electa")], run)
+    link_only = '<iframe data-tweet-id="1402279246033858617"></iframe>'
+    valdoria_archive.store([RawItem(format="article-x-id-embed", payload=link_only, source_id="test", location="a#1")], run)
+    valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
+    posts = list(valdoria_archive.db.query("select id, text, version_count, is_edited from posts"))
+    assert posts == [{"id": "x:1402279246033858617", "text": "Felicito a la presidenta electa", "version_count": 1, "is_edited": 0}]
+    assert valdoria_archive.db["captures"].count == 3
+
+
+def test_an_older_copy_imported_later_does_not_turn_the_text_back(valdoria_archive, run):
+    newer = embed_item("Texto corregido sobre las elecciones")
+    newer.retrieved_at = "2026-11-20T00:00:00.000Z"
+    valdoria_archive.store([newer], run)
+    older = embed_item("Texto original sobre las elecciones", "old.html#embed-1")
+    older.retrieved_at = "2021-06-09T00:00:00.000Z"
+    valdoria_archive.store([older], run)
+    post = valdoria_archive.db["posts"].get("x:1402279246033858617")
+    assert post["text"] == "Texto corregido sobre las elecciones"
+    assert post["version_count"] == 2 and post["is_edited"] == 1
+    # Seeing the newer state again is no new version.
+    again = embed_item("Texto corregido sobre las elecciones", "again.html#embed-1")
+    again.retrieved_at = "2026-11-21T00:00:00.000Z"
+    assert valdoria_archive.store([again], run).unchanged == 1

@@ -194,3 +194,27 @@ def test_import_article_url_404_is_a_clear_error(httpserver, tmp_path):
     result = CliRunner().invoke(cli, ["import", "article", url, "--db", str(tmp_path / "a.db"), "--config", str(VALDORIA_CONFIG)])
     assert result.exit_code == 2
     assert "404" in result.output and "missing.html" in result.output
+
+
+def test_a_source_that_breaks_oddly_fails_alone_and_the_run_log_says_so(httpserver, tmp_path):
+    """A redirect loop (not a network error) fails its source; the next source
+    still runs, and the run is recorded failed with exit code 1."""
+    from scraper.archive import Archive
+    from scraper.config import load_config
+    from scraper.http import PoliteClient
+    from scraper.scrape import run_scrape
+
+    httpserver.expect_request("/loop.html").respond_with_data("", status=302, headers={"Location": "/loop.html"})
+    config = VALDORIA_CONFIG.read_text().replace(
+        "sources:\n",
+        f"sources:\n  - {{id: looping, kind: article, url: \"{httpserver.url_for('/loop.html')}\"}}\n",
+    ).replace("path: ../article/news-embeds.html", f"path: {NEWS}")
+    path = tmp_path / "loop.yml"
+    path.write_text(config)
+    archive = Archive(tmp_path / "a.db")
+    result = run_scrape(archive, load_config(path), client=PoliteClient(sleep=lambda s: None))
+    statuses = {s.source_id: s.status for s in result.sources}
+    assert statuses == {"looping": "failed", "valdoria-news": "ok"}
+    assert "TooManyRedirects" in result.sources[0].error
+    run = next(archive.db.query("select status, exit_code from scrape_runs"))
+    assert run == {"status": "failed", "exit_code": 1}

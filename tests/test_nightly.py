@@ -287,12 +287,33 @@ def test_second_run_while_one_holds_the_lock(server, config_path, tmp_path):
     db = tmp_path / "archive.db"
     server.post(1, "Valdoria 1")
     night(db, config_path)
-    before = db.read_bytes()
+
+    def content():
+        with __import__("sqlite3").connect(db) as conn:
+            return list(conn.iterdump())
+
+    before = content()
+    with ArchiveLock(db):  # this process holds it; the second run is another process
+        result = subprocess.run(
+            [sys.executable, "-m", "scraper.cli", "scrape", "--config", str(config_path), "--db", str(db)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 3, result.stderr
+    assert "another run holds the archive" in result.stderr
+    assert content() == before
+
+
+def test_an_import_is_refused_while_a_scrape_runs(server, config_path, tmp_path):
+    db = tmp_path / "archive.db"
+    server.post(1, "Valdoria 1")
+    night(db, config_path)
     with ArchiveLock(db):
-        result = CliRunner().invoke(cli, ["scrape", "--config", str(config_path), "--db", str(db)])
-    assert result.exit_code == 3
-    assert "another run holds the archive" in result.output
-    assert db.read_bytes() == before
+        result = subprocess.run(
+            [sys.executable, "-m", "scraper.cli", "import", "article", str(ROOT / "examples" / "peru-2021" / "seed-report.txt"),
+             "--db", str(db)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 3, result.stderr
 
 
 def test_killed_run_then_rerun_equals_an_uninterrupted_run(server, config_path, tmp_path):
