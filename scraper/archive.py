@@ -53,6 +53,7 @@ class StoreStats:
     parse_errors: int = 0
     relevant: int = 0
     deleted: int = 0  # posts the platform newly reported gone
+    resolved_errors: int = 0  # parse errors a reprocess could read at last
     post_ids: list[str] = field(default_factory=list)
 
     COUNTERS = ("items", "new_posts", "new_versions", "unchanged", "parse_errors", "relevant", "deleted")
@@ -914,7 +915,35 @@ class Archive:
                 self.db.execute("UPDATE captures SET post_id = ? WHERE id = ?", [post_id, capture_id])
                 if self._store_relevance(post_id, post):
                     stats.relevant += 1
+            self._retry_parse_errors(stats)
         return stats
+
+    def _retry_parse_errors(self, stats: StoreStats) -> None:
+        """Items a transform once failed on are tried again; those that now
+        parse become posts with a capture, and their error is marked resolved."""
+        rows = self.db.execute(
+            "SELECT id, raw_sha256, format, source_id, location, fetched_url, recorded_at FROM parse_errors "
+            "WHERE resolved_at IS NULL AND format IS NOT NULL AND raw_sha256 IS NOT NULL ORDER BY id"
+        ).fetchall()
+        for error_id, raw_sha, format_name, source_id, location, fetched_url, recorded_at in rows:
+            try:
+                stored = json.loads(self.raw_payload(raw_sha))
+                item = RawItem(
+                    format=stored["format"], payload=stored["payload"], context=stored.get("context") or {},
+                    source_id=source_id, location=location, fetched_url=fetched_url, retrieved_at=recorded_at,
+                )
+                post = normalise(item)
+            except (ParseFailure, KeyError, TypeError, ValueError):
+                continue
+            outcome, post_id = self._store_post(post, recorded_at)
+            setattr(stats, outcome, getattr(stats, outcome) + 1)
+            self._insert_capture(None, post_id, item, {"raw_sha256": raw_sha, "response_sha256": None, "retrieved_at": recorded_at})
+            self._store_relevance(post_id, post)
+            self._flush()
+            self.db.execute(
+                "UPDATE parse_errors SET resolved_at = ?, resolved_post_id = ? WHERE id = ?", [utc_now(), post_id, error_id]
+            )
+            stats.resolved_errors += 1
 
     # --- reading ----------------------------------------------------------------
 

@@ -317,7 +317,8 @@ def reprocess(db_path):
         stats = archive.reprocess()
     click.echo(
         f"reprocessed {stats.items} captures: {stats.new_posts} posts, "
-        f"{stats.new_versions} later versions, {stats.relevant} relevant sightings"
+        f"{stats.new_versions} later versions, {stats.relevant} relevant sightings; "
+        f"{stats.resolved_errors} earlier parse errors now read"
     )
 
 

@@ -368,3 +368,11 @@ def m002_nightly_runs(db: Database) -> None:
     db["run_sources"].add_column("anomaly", str)
     db["scrape_runs"].add_column("exit_code", int)
     db["scrape_runs"].add_column("options", str)
+
+
+@migrations()
+def m003_parse_error_resolution(db: Database) -> None:
+    """A parse error that a later parser reads (reactions reprocess) is marked
+    resolved and points to the post it became; the error row stays."""
+    db["parse_errors"].add_column("resolved_at", str)
+    db["parse_errors"].add_column("resolved_post_id", str)

@@ -242,3 +242,24 @@ def test_an_older_copy_imported_later_does_not_turn_the_text_back(valdoria_archi
     again = embed_item("Texto corregido sobre las elecciones", "again.html#embed-1")
     again.retrieved_at = "2026-11-21T00:00:00.000Z"
     assert valdoria_archive.store([again], run).unchanged == 1
+
+
+def test_reprocess_reads_parse_errors_a_fixed_parser_can_read(valdoria_archive, run, monkeypatch):
+    from scraper import normalise as normalise_module
+
+    original = normalise_module._TRANSFORMS["article-x-embed"]
+
+    def broken(item):
+        raise ValueError("parser bug")
+
+    monkeypatch.setitem(normalise_module._TRANSFORMS, "article-x-embed", broken)
+    stats = valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
+    assert stats.parse_errors == 1 and valdoria_archive.db["posts"].count == 0
+    monkeypatch.setitem(normalise_module._TRANSFORMS, "article-x-embed", original)  # the fix
+    stats = valdoria_archive.reprocess()
+    assert stats.resolved_errors == 1
+    error = next(valdoria_archive.db["parse_errors"].rows)
+    assert error["resolved_post_id"] == "x:1402279246033858617" and error["resolved_at"]
+    assert valdoria_archive.db["captures"].count == 1
+    assert valdoria_archive.reprocess().resolved_errors == 0  # and a second reprocess changes nothing
+    assert valdoria_archive.db["posts"].count == 1
