@@ -56,6 +56,8 @@ def datasette_instance(database_path: str | Path, *, immutable: bool = False, se
     (tests drive it in-process through ``ds.client``)."""
     from datasette.app import Datasette
 
+    if immutable:
+        checkpoint(Path(database_path))
     database_path = str(database_path)
     return Datasette(
         files=[] if immutable else [database_path],
@@ -89,11 +91,26 @@ def _setting_value(value) -> str:
     return ("on" if value else "off") if isinstance(value, bool) else str(value)
 
 
+def checkpoint(database_path: Path) -> None:
+    """Fold the write-ahead log into the archive file, so that a reader that
+    trusts the file alone (immutable mode, a copy to publish) sees every post.
+    Best effort: a read-only file is served as it is."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(database_path) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error:
+        pass
+
+
 def serve(database_path: str | Path, **options) -> int:
     """Run Datasette on the archive until interrupted; return its exit code."""
     database_path = Path(database_path)
     if not database_path.exists():
         raise ArchiveUnwritableError(f"{database_path}: no archive here yet; run 'reactions scrape' first")
+    if options.get("immutable"):
+        checkpoint(database_path)
     with tempfile.TemporaryDirectory() as folder:
         metadata_file = Path(folder) / "metadata.json"
         metadata_file.write_text(json.dumps(load_metadata(database_path), ensure_ascii=False))
