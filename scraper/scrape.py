@@ -95,6 +95,7 @@ class ScrapeOptions:
     since: str | None = None  # UTC ISO date-time; fetch posts from here
     full: bool = False  # backfill the whole election window again
     recheck_days: int = DEFAULT_RECHECK_DAYS  # 0: no re-check pass
+    progress: Callable[[str], None] | None = None  # told what is being fetched (a spinner on a terminal)
 
     def as_dict(self) -> dict:
         return {"since": self.since, "full": self.full, "recheck_days": self.recheck_days}
@@ -115,6 +116,7 @@ def run_scrape(
     Holds the archive's lock for the whole run: a second run on the same
     archive raises ArchiveLockedError at once and changes nothing."""
     options = options or ScrapeOptions()
+    options.progress = options.progress or on_progress
     with ArchiveLock(archive.path) as lock:
         archive.migrate()
         interrupted = archive.mark_interrupted_runs()
@@ -128,8 +130,8 @@ def run_scrape(
             for source in config.sources:
                 if only and source.id not in only:
                     continue
-                if on_progress:
-                    on_progress(f"{source.id} [{source.kind}]")
+                if options.progress:
+                    options.progress(f"{source.id} [{source.kind}]")
                 result = run_source(archive, config, source, run_id, client, options)
                 results.append(result)
                 if on_source:
@@ -192,6 +194,8 @@ def _store_live(
             errors.append(stream.error)
     else:
         for request in _scrape_requests(config, source, archive, options):
+            if options.progress:
+                options.progress(f"{source.id} [{source.kind}]: {account_label(request.account)}")
             account_result = _scrape_one_account(archive, config, source, module, request, run_id, client, options)
             result.add_account(account_result)
             if account_result.error:
