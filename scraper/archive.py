@@ -54,7 +54,8 @@ class StoreStats:
     relevant: int = 0
     deleted: int = 0  # posts the platform newly reported gone
     resolved_errors: int = 0  # parse errors a reprocess could read at last
-    post_ids: list[str] = field(default_factory=list)
+    post_ids: list[str] = field(default_factory=list)  # filled only when asked (keep_ids)
+    keep_ids: bool = True
 
     COUNTERS = ("items", "new_posts", "new_versions", "unchanged", "parse_errors", "relevant", "deleted")
 
@@ -427,10 +428,11 @@ class Archive:
 
     # --- storing items ------------------------------------------------------
 
-    def store(self, items: Iterable[RawItem | Unparsed], run_id: int) -> StoreStats:
+    def store(self, items: Iterable[RawItem | Unparsed], run_id: int, keep_ids: bool = True) -> StoreStats:
         """Normalise and store a stream of raw items, committing in batches
-        (and at each page boundary of a live source)."""
-        stats = StoreStats()
+        (and at each page boundary of a live source). ``keep_ids=False`` for
+        streams of any size: memory then stays flat."""
+        stats = StoreStats(keep_ids=keep_ids)
         for batch in _batches(items, BATCH_SIZE):
             with self.write():
                 self._store_batch(batch, run_id, stats)
@@ -472,7 +474,8 @@ class Archive:
             known.update((post_id, post.key, post.match_hash))
             self._insert_capture(run_id, post_id, item, capture)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
-            stats.post_ids.append(post_id)
+            if stats.keep_ids:
+                stats.post_ids.append(post_id)
             if self._store_relevance(post_id, post):
                 stats.relevant += 1
         self._flush()

@@ -478,7 +478,7 @@ def import_file(
             if format_name == "article":
                 _store_article(archive, config, location, source_id, run_id, client, result)
             else:
-                result.stats = archive.store(reader(location, source_id), run_id)
+                result.stats = archive.store(reader(location, source_id), run_id, keep_ids=False)
         except (SourceError, InputError) as exc:
             result.status, result.error = "failed", str(exc)
         except OSError as exc:
