@@ -18,11 +18,7 @@ working directory is picked up by default.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -88,26 +84,8 @@ def table(results: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000], help="posts per run (default 100000)")
-    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config for the import+config variant")
-    parser.add_argument("--workdir", type=Path, help="folder for inputs and databases (default: a temporary one)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
-    args = parser.parse_args(argv)
-
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    info = measure.machine()  # before the run: the checkout may change during it
-    with tempfile.TemporaryDirectory(prefix="bench-import-", dir=args.workdir) as tmp:
-        results = [row for size in args.sizes
-                   for row in bench_size(size, args.variants, args.config.resolve(), Path(tmp).resolve(), log)]
-    if args.json:
-        print(json.dumps({"machine": info, "results": results}, indent=2))
-    else:
-        print(f"<!-- {json.dumps(info)} -->")
-        print(table(results))
+    measure.main(__doc__, VARIANTS, bench_size, table, argv, sizes_help="posts per run",
+                 config_help="config for the import+config variant", default_config=DEFAULT_CONFIG, prefix="bench-import-")
 
 
 if __name__ == "__main__":

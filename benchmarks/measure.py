@@ -120,3 +120,33 @@ def markdown_table(headers: list[str], rows: list[list]) -> str:
 
 def mib(n_bytes: int) -> str:
     return f"{n_bytes / 2**20:,.1f}"
+
+
+def main(doc: str, variants, bench_size, table, argv=None, sizes_help="posts per run",
+         config_help="config the archive is built with", default_config=None, prefix="bench-") -> None:
+    """The command line both benchmarks share: sizes, variants, config,
+    workdir, --json; machine facts read before the run."""
+    import argparse
+    import json
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000], help=f"{sizes_help} (default 100000)")
+    parser.add_argument("--variants", nargs="+", choices=list(variants), default=list(variants))
+    parser.add_argument("--config", type=Path, default=default_config, help=config_help)
+    parser.add_argument("--workdir", type=Path, help="folder for inputs, archives and outputs (default: a temporary one)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    args = parser.parse_args(argv)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    info = machine()  # before the run: the checkout may change during it
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=args.workdir) as tmp:
+        results = [row for size in args.sizes
+                   for row in bench_size(size, args.variants, args.config.resolve(), Path(tmp).resolve(), log)]
+    if args.json:
+        print(json.dumps({"machine": info, "results": results}, indent=2))
+    else:
+        print(f"<!-- {json.dumps(info)} -->")
+        print(table(results))

@@ -859,29 +859,26 @@ def _json_records(path: str) -> Iterator[tuple[str, str]]:
 @file_format("x-v2")
 def read_x_v2(path: str, source_id: str) -> ItemStream:
     """Saved API v2 timeline pages ({data, includes, meta}), one file or JSONL."""
-    for location, record in _json_records(path):
-        try:
-            yield from items_from_v2_page(record, source_id, location)
-        except ParseFailure as exc:
-            yield Unparsed(str(exc), location, record, source_id)
+    yield from _read_saved(path, source_id, lambda record, location: items_from_v2_page(record, source_id, location))
 
 
 @file_format("x-syndication")
 def read_x_syndication(path: str, source_id: str) -> ItemStream:
     """Saved syndication tweet-result answers (one JSON, an array or JSONL)."""
-    for location, record in _json_records(path):
-        try:
-            yield item_from_syndication(record, None, source_id, location)
-        except ParseFailure as exc:
-            yield Unparsed(str(exc), location, record, source_id)
+    yield from _read_saved(path, source_id, lambda record, location: [item_from_syndication(record, None, source_id, location)])
 
 
 @file_format("x-oembed")
 def read_x_oembed(path: str, source_id: str) -> ItemStream:
     """Saved oEmbed answers (one JSON, an array or JSONL)."""
+    yield from _read_saved(path, source_id, lambda record, location: [item_from_oembed(record, None, source_id, location)])
+
+
+def _read_saved(path: str, source_id: str, items_of) -> ItemStream:
+    """Each saved record's items; a record that does not parse is Unparsed."""
     for location, record in _json_records(path):
         try:
-            yield item_from_oembed(record, None, source_id, location)
+            yield from items_of(record, location)
         except ParseFailure as exc:
             yield Unparsed(str(exc), location, record, source_id)
 
