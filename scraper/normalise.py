@@ -239,18 +239,18 @@ _MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan", "enero", "ene", "janeiro"),
-            ("february", "feb", "febrero", "fevereiro", "fev"),
-            ("march", "mar", "marzo", "marco"),
-            ("april", "apr", "abril", "abr"),
-            ("may", "mayo", "maio", "mai"),
-            ("june", "jun", "junio", "junho"),
-            ("july", "jul", "julio", "julho"),
-            ("august", "aug", "agosto", "ago"),
-            ("september", "sep", "sept", "septiembre", "setiembre", "setembro", "set"),
-            ("october", "oct", "octubre", "outubro", "out"),
-            ("november", "nov", "noviembre", "novembro"),
-            ("december", "dec", "diciembre", "dezembro", "dic", "dez"),
+            ("january", "jan", "enero", "ene", "janeiro", "janvier", "januar", "gennaio"),
+            ("february", "feb", "febrero", "fevereiro", "fev", "fevrier", "februar", "febbraio"),
+            ("march", "mar", "marzo", "marco", "mars", "marz"),
+            ("april", "apr", "abril", "abr", "avril", "aprile"),
+            ("may", "mayo", "maio", "mai", "maggio"),
+            ("june", "jun", "junio", "junho", "juin", "juni", "giugno"),
+            ("july", "jul", "julio", "julho", "juillet", "juli", "luglio"),
+            ("august", "aug", "agosto", "ago", "aout"),
+            ("september", "sep", "sept", "septiembre", "setiembre", "setembro", "set", "septembre", "settembre"),
+            ("october", "oct", "octubre", "outubro", "out", "octobre", "oktober", "ottobre"),
+            ("november", "nov", "noviembre", "novembro", "novembre"),
+            ("december", "dec", "diciembre", "dezembro", "dic", "dez", "decembre", "dezember", "dicembre"),
         ],
         start=1,
     )
@@ -258,7 +258,7 @@ _MONTHS = {
 }
 
 _EN_DATE = re.compile(r"^([A-Za-z]+)\.? (\d{1,2}),? (\d{4})$")
-_ES_DATE = re.compile(r"^(\d{1,2}) de ([A-Za-z]+) de (\d{4})$")
+_ES_DATE = re.compile(r"^(\d{1,2})\.? (?:de )?([A-Za-z]+)\.? (?:de )?(\d{4})$")  # es, pt, fr, de, it
 
 
 def parse_embed_date(text: str) -> str | None:

@@ -218,3 +218,21 @@ def test_a_source_that_breaks_oddly_fails_alone_and_the_run_log_says_so(httpserv
     assert "TooManyRedirects" in result.sources[0].error
     run = next(archive.db.query("select status, exit_code from scrape_runs"))
     assert run == {"status": "failed", "exit_code": 1}
+
+
+def test_signature_with_a_bracketed_word_in_the_name_and_a_french_date():
+    html = (
+        '<blockquote class="twitter-tweet" data-lang="fr"><p lang="fr" dir="ltr">Félicitations au peuple.</p>'
+        '&mdash; Tomás (Tomi) Imaginario (@tomasimaginario) <a href="https://twitter.com/tomasimaginario/status/'
+        '1402279246033858617?ref_src=twsrc%5Etfw">8 juin 2021</a></blockquote>'
+    )
+    post = normalise(next(items_from_article(parse_article(FetchedPage(url="file:///f.html", body=html), "s", "f.html"))))
+    assert post.author_display_name == "Tomás (Tomi) Imaginario"
+    assert post.author_handle == "tomasimaginario"
+    assert post.extra["embed_date_text"] == "8 juin 2021"
+
+
+def test_plain_text_rendering_needs_the_at_sign():
+    assert TEXT_EMBED.match("Texto — Alguien (Apodo) June 9, 2021") is None
+    match = TEXT_EMBED.match("Texto — Alguien (@alguien) 9. Juni 2021")
+    assert match.group("handle") == "alguien" and match.group("date") == "9. Juni 2021"

@@ -34,8 +34,9 @@ from ..normalise import clean_text, extract_links, fold, parse_embed_date, snowf
 from . import Unparsed, file_format
 
 DASHES = "\u2014\u2013"  # em dash, en dash; "--" is handled in the patterns
-_HANDLE = r"@?(?P<handle>[A-Za-z0-9_]{1,15})"
-_DATE_TEXT = r"(?P<date>[A-Z][a-z]{2,9}\.? \d{1,2}, \d{4}|\d{1,2} de [a-zç]+ de \d{4})"
+_HANDLE = r"@(?P<handle>[A-Za-z0-9_]{1,15})"
+# "June 10, 2021", "10 de junio de 2021", "10 juin 2021", "10. Juni 2021"
+_DATE_TEXT = r"(?P<date>[A-Z][a-z]{2,9}\.? \d{1,2}, \d{4}|\d{1,2}\.? (?:de )?[A-Za-zçéû]+\.? (?:de )?\d{4})"
 TEXT_EMBED = re.compile(
     r"^(?P<text>.+?)\s+(?:[" + DASHES + r"]|--)\s*(?P<name>[^" + DASHES + r"\n]+?)\s*\(" + _HANDLE + r"\)\s*" + _DATE_TEXT + r"\s*$",
     re.DOTALL,
@@ -238,14 +239,23 @@ def _embed_text_and_signature(block: Tag) -> tuple[str, str]:
     return clean_text(text[: match.start()]), match.group(1).strip()
 
 
-_SIGNATURE = re.compile(r"^(?P<name>.*?)\s*\((?:@)?(?P<handle>[\w.:-]+)\)\s*(?P<date>.*)$")
+# "Name (@handle) Date"; the @ form first, so a name with a word in
+# brackets ("Luis (Lucho) Arce (@x)") is not cut at the brackets.
+_SIGNATURES = (
+    re.compile(r"^(?P<name>.*?)\s*\(@(?P<handle>[\w.:-]+)\)\s*(?P<date>.*)$"),
+    re.compile(r"^(?P<name>.*?)\s*\((?P<handle>[\w.:-]+)\)\s*(?P<date>.*)$"),
+)
+
+
+def _signed(signature: str):
+    return next((m for m in (p.match(signature) for p in _SIGNATURES) if m), None)
 
 
 @transform("article-x-embed")
 def transform_x_embed(item: RawItem) -> Post:
     block = BeautifulSoup(item.payload, "html.parser").find("blockquote")
     text, signature = _embed_text_and_signature(block)
-    signed = _SIGNATURE.match(signature)
+    signed = _signed(signature)
     if not signed:
         raise ParseFailure(f"cannot read the signature line {signature!r}")
     handle = signed.group("handle").lstrip("@")
@@ -301,7 +311,7 @@ def transform_bluesky_embed(item: RawItem) -> Post:
         raise ParseFailure("Bluesky embed without a data-bluesky-uri")
     did, _, rkey = uri[len("at://"):].partition("/app.bsky.feed.post/")
     text, signature = _embed_text_and_signature(block)
-    signed = _SIGNATURE.match(signature)
+    signed = _signed(signature)
     handle = signed.group("handle").lstrip("@") if signed else None
     paragraph = block.find("p")
     text = re.sub(r"\s*\[(?:image or embed|contains quote post or other embedded content)\]\s*$", "", text)
