@@ -76,6 +76,12 @@ class StoreStats:
         }
 
 
+def require_archive(path: str | Path) -> None:
+    """For commands that read an archive: a clear error when there is none."""
+    if not Path(path).exists():
+        raise ArchiveUnwritableError(f"{path}: no archive here yet; run 'reactions scrape' first")
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) an archive file, with clear errors for a file
     that is not a database, is read-only, or is locked."""

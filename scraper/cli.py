@@ -13,11 +13,11 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .archive import Archive
+from .archive import Archive, require_archive
 from .cli_export import export_command
 from .cli_options import DEFAULT_CONFIG, config_option, db_option
 from .config import load_config
-from .errors import ReactionArchiveError
+from .errors import InputError, ReactionArchiveError
 
 
 class ReactionsGroup(click.Group):
@@ -208,7 +208,10 @@ def import_(format_name, locations, db_path, config_path):
     from .scrape import import_file
 
     from .lock import ArchiveLock
+    from .sources import FILE_FORMATS
 
+    if format_name not in FILE_FORMATS:
+        raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(FILE_FORMATS))})")
     if config_path is None and Path(DEFAULT_CONFIG).exists():
         config_path = DEFAULT_CONFIG
     failed = 0
@@ -244,6 +247,7 @@ def serve(db_path, host, port, immutable, open_browser):
     """
     from .publish import serve as run_datasette
 
+    require_archive(db_path)
     click.echo(f"Serving {db_path} on http://{host}:{port}/ (Ctrl-C to stop)")
     sys.exit(run_datasette(db_path, host=host, port=port, immutable=immutable, open_browser=open_browser))
 
@@ -262,8 +266,7 @@ def status(db_path, as_json):
     """
     from .status import archive_status, status_lines
 
-    if not Path(db_path).exists():
-        raise click.ClickException(f"{db_path}: no archive here yet; run 'reactions scrape' first")
+    require_archive(db_path)
     archive = Archive(db_path)
     archive.migrate()  # an archive written by an older version gains the new columns
     report = archive_status(archive)
@@ -291,6 +294,7 @@ def hydrate(db_path, platforms, contact):
     from .http import PoliteClient
     from .scrape import hydrate_pending
 
+    require_archive(db_path)
     archive = Archive(db_path)
     with PoliteClient(contact=contact) as client:
         result = hydrate_pending(archive, client, platforms=list(platforms) or None, on_source=lambda r: click.echo(_summary_line(r)))
@@ -311,6 +315,7 @@ def reprocess(db_path):
     """
     from .lock import ArchiveLock
 
+    require_archive(db_path)
     archive = Archive(db_path)
     with ArchiveLock(db_path):
         archive.migrate()

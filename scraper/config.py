@@ -139,7 +139,11 @@ class _Doc:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError("config file not found", path=path) from None
+            raise ConfigError(
+                "config file not found (name one with --config; the bundled example is "
+                "elections/peru-2021.yml in the repository)",
+                path=path,
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read config file: {exc}", path=path) from None
         try:
