@@ -192,22 +192,27 @@ def _format_help() -> str:
 @db_option
 @click.option("--config", "config_path", default=None, envvar="REACTIONS_CONFIG", type=click.Path(dir_okay=False),
               help=f"Election config to load first (default: {DEFAULT_CONFIG} if it exists).")
-def import_(format_name, locations, db_path, config_path):
+@click.option("--hydrate", is_flag=True,
+              help="Then fetch the content of posts known only by id or URL (as 'reactions hydrate'); "
+                   "without the network they stay pending.")
+def import_(format_name, locations, db_path, config_path, hydrate):
     """Import saved files (or an article URL) in FORMAT into the archive.
 
     FORMAT is one of the registered readers: article (a saved HTML page, a
-    URL, or plain text) and the raw formats of each platform adapter.
-    Run 'reactions import --help' to see them listed below.
+    URL, or plain text), the raw formats of each platform adapter, and the
+    collections of other tools (listed below). A bad record is a parse
+    error with its line; the rest of the file is imported.
 
     \b
     Example:
         reactions import article examples/peru-2021/seed-report.html
         reactions import article https://example.org/news/page.html
+        reactions import twarc2-jsonl tweets.jsonl
+        reactions import urls cited-posts.csv --hydrate
     """
     from .http import PoliteClient
-    from .scrape import import_file
-
     from .lock import ArchiveLock
+    from .scrape import hydrate_pending, import_file
     from .sources import FILE_FORMATS
 
     if format_name not in FILE_FORMATS:
@@ -222,11 +227,13 @@ def import_(format_name, locations, db_path, config_path):
                 result = import_file(archive, format_name, location, client=client, config=config)
                 click.echo(_summary_line(result))
                 failed += result.status == "failed"
+            if hydrate:
+                hydrate_pending(archive, client, on_source=lambda r: click.echo(_summary_line(r)))
     if failed:
         sys.exit(1 if failed < len(locations) else 2)
 
 
-import_.help += "\n\nFormats: " + _format_help() + "."
+import_.help += "\n\n    Formats: " + _format_help() + "."
 
 
 @cli.command()
