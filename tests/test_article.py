@@ -149,7 +149,8 @@ def test_saved_page_with_rendered_widgets_and_wordpress_figure():
         ("1401871559685058617", "Hoy es un gran día p"),
     ]
     assert posts[0].extra["link_only"] and posts[0].created_at.startswith("2021-06-09T21:30")
-    assert posts[2].text == "Hoy es un gran día para la democracia. pic.twitter.com/Zz9Yy8Xx7W"
+    assert posts[2].text == "Hoy es un gran día para la democracia."
+    assert posts[2].media == [{"type": "media", "url": "https://pic.twitter.com/Zz9Yy8Xx7W"}]
     assert posts[2].created_at.startswith("2021-06-07T12:00")
 
 

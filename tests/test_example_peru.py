@@ -22,7 +22,9 @@ def test_arce_post_with_author_country_role_and_election(peru_archive):
     assert row["platform"] == "x"
     assert row["language"] == "es"
     assert row["text"].startswith("#Bolivia se une a la celebración del pueblo peruano")
-    assert row["text"].endswith("pic.twitter.com/vz7QPd2POg")
+    assert row["text"].endswith("con justicia e igualdad para los pueblos.")
+    post = peru_archive.db["posts"].get(row["post_id"])
+    assert json.loads(post["media"]) == [{"type": "media", "url": "https://pic.twitter.com/vz7QPd2POg"}]
     terms = json.loads(row["matched_terms"])
     assert "@PedroCastilloTe" in terms and "#Perú" in terms
     assert json.loads(row["hashtags"]) == ["Bolivia", "Perú", "PatriaGrande"]

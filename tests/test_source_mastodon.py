@@ -476,3 +476,19 @@ def test_options_skip_lookup_and_leave_out_boosts_and_replies(httpserver, client
 
     assert len(items) == 1
     assert requested(httpserver, LOOKUP_PATH) == []
+
+
+def test_quote_post_fallback_paragraph_is_not_text():
+    """Mastodon 4.5 adds "RE: <url>" (class quote-inline) for old clients."""
+    from scraper.model import FetchedPage
+    from scraper.normalise import normalise
+    from scraper.sources.mastodon import items_from_page
+
+    status = json.loads(fixture_text("statuses-page4.json"))[0]
+    quoted = dict(status, id="116300000000000001", url="https://social.valdoria.example/@presidencia/116300000000000001")
+    status = dict(status, content='<p>Comparto.</p><p class="quote-inline">RE: <a href="https://social.valdoria.example/@presidencia/116300000000000001">social.valdoria.example/@presidencia/116300000000000001</a></p>',
+                  quote={"state": "accepted", "quoted_status": quoted})
+    page = FetchedPage(url="https://social.valdoria.example/api/v1/accounts/1/statuses", body=json.dumps([status]), status=200)
+    post = normalise(items_from_page(page, "s")[0])
+    assert post.text == "Comparto."
+    assert post.quote_of == "mastodon:https://social.valdoria.example/@presidencia/116300000000000001"

@@ -487,3 +487,24 @@ def test_x_oembed_reads_a_saved_answer(tmp_path):
     broken.write_text(fixture("oembed_fallback.json").replace("\n", " ") + "\n{\"html\": \"no quote\"}\n", encoding="utf-8")
     good, bad = FILE_FORMATS["x-oembed"](str(broken), "import:x")
     assert isinstance(good, RawItem) and isinstance(bad, Unparsed) and bad.location.endswith("broken.jsonl:2")
+
+
+def test_saved_syndication_answer_wrapped_in_data(tmp_path):
+    """Some tools save the tweet-result wrapped as {"data": {...}}."""
+    from scraper.normalise import normalise
+    from scraper.sources.x import read_x_syndication
+
+    bare = json.loads((Path(__file__).parent / "fixtures" / "x" / "syndication_live.json").read_text())
+    path = tmp_path / "wrapped.json"
+    path.write_text(json.dumps({"data": bare}))
+    posts = [normalise(item) for item in read_x_syndication(str(path), "s")]
+    assert [p.native_id for p in posts] == [bare["id_str"]]
+
+
+def test_v2_page_saved_without_created_at_takes_the_time_from_the_id():
+    from scraper.normalise import normalise
+    from scraper.sources.x import items_from_v2_page
+
+    page = {"data": [{"id": "1402279246033858617", "text": "Hola", "edit_history_tweet_ids": ["1402279246033858617"]}]}
+    post = normalise(items_from_v2_page(page, "s", "saved.json")[0])
+    assert post.created_at == "2021-06-08T15:00:00Z"

@@ -239,6 +239,20 @@ def _embed_text_and_signature(block: Tag) -> tuple[str, str]:
     return clean_text(text[: match.start()]), match.group(1).strip()
 
 
+_TRAILING_MEDIA = re.compile(r"\s*\b(pic\.(?:twitter|x)\.com/\w+)\s*$")
+
+
+def split_media_link(text: str) -> tuple[str, list[dict]]:
+    """X shows an attached photo or video as a pic.twitter.com link at the end
+    of the text. It is an attachment, not words: it goes to media, as the
+    API readers drop the trailing t.co media link (so the same post read from
+    an embed and from the API has the same text)."""
+    match = _TRAILING_MEDIA.search(text)
+    if not match:
+        return text, []
+    return text[: match.start()].rstrip(), [{"type": "media", "url": "https://" + match.group(1)}]
+
+
 # "Name (@handle) Date"; the @ form first, so a name with a word in
 # brackets ("Luis (Lucho) Arce (@x)") is not cut at the brackets.
 _SIGNATURES = (
@@ -272,10 +286,12 @@ def transform_x_embed(item: RawItem) -> Post:
         created_at = parse_embed_date(signed.group("date"))
     paragraph = block.find("p")
     language = paragraph.get("lang") if paragraph is not None else None
+    text, media = split_media_link(text)
     return Post(
         platform="x",
         native_id=status_id,
         text=text,
+        media=media,
         author_handle=handle,
         author_display_name=signed.group("name") or None,
         url=url,
@@ -409,11 +425,12 @@ def transform_text_embed(item: RawItem) -> Post:
     match = TEXT_EMBED.match(item.payload)
     if not match:
         raise ParseFailure("not a 'TEXT — Name (@handle) Date' rendering")
-    text = match.group("text").strip()
+    text, media = split_media_link(match.group("text").strip())
     return Post(
         platform="x",
         native_id=None,
         text=text,
+        media=media,
         author_handle=match.group("handle"),
         author_display_name=match.group("name").strip(),
         created_at=parse_embed_date(match.group("date")),

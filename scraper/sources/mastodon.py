@@ -320,7 +320,7 @@ def transform_status(item: RawItem) -> Post:
         native_id=status_url(status),
         url=status_url(status),
         # A boost is a reference, not a copy: its text stays empty.
-        text="" if reblog else html_to_text(status.get("content") or ""),
+        text="" if reblog else html_to_text(_without_quote_fallback(status)),
         author_handle=full_acct(account["acct"], local_domain),
         author_display_name=account.get("display_name") or None,
         author_platform_id=account.get("url") or account.get("uri"),
@@ -351,6 +351,20 @@ def full_acct(acct: str, local_domain: str | None) -> str:
     a handle means the same whichever server was asked."""
     acct = acct.removeprefix("@")
     return acct if "@" in acct or not local_domain else f"{acct}@{local_domain}"
+
+
+def _without_quote_fallback(status: dict) -> str:
+    """Mastodon 4.5 puts a "RE: <url>" paragraph (class quote-inline) in a
+    quote post's content for old clients; the quote is kept as quote_of."""
+    content = status.get("content") or ""
+    if not status.get("quote") or "quote-inline" not in content:
+        return content
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(content, "html.parser")
+    for fallback in soup.select(".quote-inline"):
+        fallback.decompose()
+    return str(soup)
 
 
 def quoted_status_url(status: dict) -> str | None:

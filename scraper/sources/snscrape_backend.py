@@ -14,6 +14,8 @@ budgets and waits do not apply to this backend.
 
 from __future__ import annotations
 
+import html
+
 import dataclasses
 import json
 import re
@@ -270,7 +272,8 @@ def transform_item(item: RawItem) -> Post:
         platform=platform,
         native_id=native_id(record, scraper),
         url=_web_url(record, platform),
-        text=_text(record, links),
+        # X's text comes HTML-escaped (&amp;) as the API sent it; decode it once.
+        text=html.unescape(_text(record, links)) if platform == "x" else _text(record, links),
         author_handle=_author_handle(record, user, platform),
         author_display_name=user.get("displayname") or user.get("screenname"),
         author_platform_id=_id_text(user, "id") or _id_text(user, "uid"),

@@ -441,6 +441,8 @@ def item_from_syndication(
     if status == 404:
         return _raw(SYNDICATION_FORMAT, body, source_id, location, page, context)
     data = loads_json(body, "syndication tweet-result")
+    if isinstance(data.get("data"), dict) and ("id_str" in data["data"] or "__typename" in data["data"]):
+        data = data["data"]  # saved from an endpoint that wraps the answer ({"data": {...}})
     if data.get("__typename") == "TweetTombstone":
         return _raw(SYNDICATION_FORMAT, _json_payload(data), source_id, location, page, context)
     if not data.get("id_str") or not isinstance(data.get("user"), dict):
@@ -618,7 +620,8 @@ def _v2_media(media: dict) -> dict:
 def _v2_times(tweet: dict) -> tuple[str | None, str | None]:
     """(created_at, edited_at). An edit is a new post id whose created_at is the
     time of the edit; the first id in the history carries the original time."""
-    created = to_utc_iso(tweet.get("created_at"))
+    # A page saved without tweet.fields has no created_at: the id knows the time.
+    created = to_utc_iso(tweet.get("created_at")) or to_utc_iso(snowflake_time(tweet["id"]))
     history = tweet.get("edit_history_tweet_ids") or []
     if len(history) > 1 and str(history[-1]) == str(tweet["id"]):
         original = snowflake_time(history[0])
