@@ -26,6 +26,9 @@ DEFAULT_SETTINGS = {
     "max_returned_rows": 2000,
     "default_page_size": 50,
     "facet_time_limit_ms": 500,
+    # Suggesting facets tries a query per column on every page: seconds on a
+    # large archive (measured: benchmarks/bench_browse.py). The useful facets are set.
+    "suggest_facets": False,
     "allow_download": False,
 }
 
