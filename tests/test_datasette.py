@@ -80,6 +80,7 @@ async def test_immutable_instance(peru_archive):
 async def test_sql_time_limit_setting(datasette):
     settings = (await datasette.client.get("/-/settings.json")).json()
     assert settings["sql_time_limit_ms"] == 3000
+    assert settings["suggest_facets"] is False  # seconds a page on big archives (docs/performance.md)
 
 
 def test_metadata_renamed_for_another_archive_file(tmp_path):
