@@ -622,8 +622,13 @@ def _v2_times(tweet: dict) -> tuple[str | None, str | None]:
     time of the edit; the first id in the history carries the original time."""
     # A page saved without tweet.fields has no created_at: the id knows the time.
     created = to_utc_iso(tweet.get("created_at")) or to_utc_iso(snowflake_time(tweet["id"]))
-    history = tweet.get("edit_history_tweet_ids") or []
-    if len(history) > 1 and str(history[-1]) == str(tweet["id"]):
+    return _edit_times(tweet["id"], created, tweet.get("edit_history_tweet_ids") or [])
+
+
+def _edit_times(post_id, created: str | None, history: list) -> tuple[str | None, str | None]:
+    """(created_at, edited_at) of the latest version of an edited post: its
+    own time is the edit's; the first id in the history carries the original's."""
+    if len(history) > 1 and str(history[-1]) == str(post_id):
         original = snowflake_time(history[0])
         return (to_utc_iso(original) if original else created), created
     return created, None
@@ -694,12 +699,7 @@ def _syndication_post(data: dict) -> Post:
         extra["reply_to_handle"] = data["in_reply_to_screen_name"]
     if data.get("conversation_count") is not None:
         extra["conversation_count"] = data["conversation_count"]
-    created_at, edited_at = to_utc_iso(data.get("created_at")), None
-    if len(edits) > 1 and str(edits[-1]) == str(data["id_str"]):
-        # The latest version of an edited post, as in _v2_times: its own time
-        # is the edit's; the first id in the history carries the original's.
-        original = snowflake_time(edits[0])
-        created_at, edited_at = (to_utc_iso(original) if original else created_at), created_at
+    created_at, edited_at = _edit_times(data["id_str"], to_utc_iso(data.get("created_at")), edits)
     return Post(
         platform="x",
         native_id=str(data["id_str"]),
