@@ -595,8 +595,11 @@ class Archive:
         state = _version_state(post, latest)
         if merged_derived or _row_is_placeholder(row):
             # The first full sighting replaces a placeholder or a quote without
-            # an id (a rendering of the post, not an earlier state of it).
+            # an id (renderings of the post, not earlier states of it).
             self._replace_version(latest["id"], state, seen_at)
+            self.db.execute("DELETE FROM post_versions WHERE post_id = ? AND id != ?", [post_id, latest["id"]])
+            self.db.execute("UPDATE post_versions SET version = 1 WHERE id = ?", [latest["id"]])
+            updates.update(version_count=1, is_edited=int(bool(post.edited_at)))
             updates.update({name: state[name] for name in POST_COUNT_COLUMNS})
             updates.update(text=state["text"], extra=_json(post.extra) if post.extra else row["extra"])
             updates.update(_content_fields(post))
@@ -604,7 +607,9 @@ class Archive:
             self._rehash(post_id, post)
             return "new_versions", post_id
         same = self._version_with_hash(post_id, state["content_hash"])
-        if same is not None:
+        if same is not None and (same == latest["id"] or state["text"] == row["text"] or not _is_newer(row, post, seen_at)):
+            # A state seen before. (An edit back to an earlier text, seen
+            # later, is a new state: it falls through to a new version.)
             self.db.execute(
                 "UPDATE post_versions SET last_seen_at = max(last_seen_at, ?), first_seen_at = min(first_seen_at, ?) "
                 "WHERE id = ?",
@@ -624,7 +629,8 @@ class Archive:
                 if post.edited_at:
                     updates["edited_at"] = post.edited_at
         self._update_post(post_id, updates)
-        if updates.get("text") is not None:
+        if updates.get("text") is not None and not row["id_is_derived"]:
+            # (a quote without an id keeps the key its first wording gave it)
             self._rehash(post_id, post)
         return "new_versions", post_id
 
@@ -663,10 +669,11 @@ class Archive:
         for table in ("election_posts", "post_versions"):
             self.db.execute(f"DELETE FROM {table} WHERE post_id = ?", [derived_id])
         self.db.execute(
-            "UPDATE posts SET first_captured_at = min(first_captured_at, (SELECT first_captured_at FROM posts WHERE id = ?)) "
-            "WHERE id = ?",
-            [derived_id, into_id],
+            "UPDATE posts SET first_captured_at = min(first_captured_at, (SELECT first_captured_at FROM posts WHERE id = ?)), "
+            "last_captured_at = max(last_captured_at, (SELECT last_captured_at FROM posts WHERE id = ?)) WHERE id = ?",
+            [derived_id, derived_id, into_id],
         )
+        self.db.execute("UPDATE parse_errors SET resolved_post_id = ? WHERE resolved_post_id = ?", [into_id, derived_id])
         self.db.execute("DELETE FROM posts WHERE id = ?", [derived_id])
 
     def _replace_version(self, version_id: int, state: dict, seen_at: str) -> None:
@@ -712,6 +719,7 @@ class Archive:
         )
         for table in ("post_versions", "captures", "election_posts"):
             self.db.execute(f"UPDATE {table} SET post_id = ? WHERE post_id = ?", [new_id, old_id])
+        self.db.execute("UPDATE parse_errors SET resolved_post_id = ? WHERE resolved_post_id = ?", [new_id, old_id])
 
     def _insert_post(self, post: Post, account_id: int | None, seen_at: str) -> None:
         state = _version_state(post, None)

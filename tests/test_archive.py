@@ -263,3 +263,45 @@ def test_reprocess_reads_parse_errors_a_fixed_parser_can_read(valdoria_archive, 
     assert valdoria_archive.db["captures"].count == 1
     assert valdoria_archive.reprocess().resolved_errors == 0  # and a second reprocess changes nothing
     assert valdoria_archive.db["posts"].count == 1
+
+
+# --- second review: edits back to an old text, drifting quote keys, quote wordings ---
+
+
+def test_an_edit_back_to_the_first_text_is_a_new_state(valdoria_archive, run):
+    import copy
+
+    from scraper.sources.mastodon import raw_item
+
+    base = json.loads((__import__("pathlib").Path(__file__).parent / "fixtures" / "mastodon" / "recheck-status-edited.json").read_text())
+
+    def status(content, edited_at, retrieved_at):
+        data = copy.deepcopy(base)
+        data.update(content=content, edited_at=edited_at)
+        page = FetchedPage(url="https://social.valdoria.example/api/v1/statuses/1", body="{}", status=200,
+                           retrieved_at=retrieved_at)
+        return raw_item(data, "test", "recheck", {}, page)
+
+    first, second = "<p>Texto original del acuerdo.</p>", "<p>Texto corregido del acuerdo.</p>"
+    valdoria_archive.store([status(first, None, "2026-06-20T08:30:00Z")], run)
+    valdoria_archive.store([status(second, "2026-06-20T09:00:00.000Z", "2026-06-20T10:00:00Z")], run)
+    valdoria_archive.store([status(first, "2026-06-21T09:00:00.000Z", "2026-06-21T10:00:00Z")], run)
+    post = next(valdoria_archive.db.query("select text, edited_at, version_count from posts"))
+    assert post == {"text": "Texto original del acuerdo.", "edited_at": "2026-06-21T09:00:00Z", "version_count": 3}
+
+
+def test_quotes_worded_differently_on_later_days_never_clash(valdoria_archive, run):
+    for n, (wording, day) in enumerate([("Saludo al pueblo", 8), ("saludo al pueblo", 9), ("Saludo al Pueblo", 10), ("Saludo al pueblo", 8)]):
+        line = f"{wording} — Tomás Imaginario (@tomasimaginario) June {day}, 2021"
+        valdoria_archive.store([RawItem(format="article-text-embed", payload=line, source_id="test", location=f"q#{n}")], run)
+    assert valdoria_archive.db["captures"].count == 4
+    assert valdoria_archive.db.execute("pragma foreign_key_check").fetchall() == []
+
+
+def test_a_quotes_wordings_are_not_versions_of_the_real_post(valdoria_archive, run):
+    valdoria_archive.store([text_item("Felicito a la presidenta electa")], run)
+    valdoria_archive.store([text_item("felicito a la Presidenta Electa", "other.txt#1")], run)
+    valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
+    post = valdoria_archive.db["posts"].get("x:1402279246033858617")
+    assert (post["version_count"], post["is_edited"]) == (1, 0)
+    assert valdoria_archive.db["post_versions"].count == 1

@@ -239,7 +239,7 @@ def _embed_text_and_signature(block: Tag) -> tuple[str, str]:
     return clean_text(text[: match.start()]), match.group(1).strip()
 
 
-_TRAILING_MEDIA = re.compile(r"\s*\b(pic\.(?:twitter|x)\.com/\w+)\s*$")
+_TRAILING_MEDIA = re.compile(r"\s*(?<![\w.#@-])(?:https?://)?(?:www\.)?(pic\.(?:twitter|x)\.com/\w+)\s*$")
 
 
 def split_media_link(text: str) -> tuple[str, list[dict]]:
