@@ -18,6 +18,7 @@ from .cli_export import export_command
 from .cli_options import DEFAULT_CONFIG, config_option, db_option
 from .config import load_config
 from .errors import InputError, ReactionArchiveError
+from .schema import schema_is_current
 
 
 class ReactionsGroup(click.Group):
@@ -275,7 +276,11 @@ def status(db_path, as_json):
 
     require_archive(db_path)
     archive = Archive(db_path)
-    archive.migrate()  # an archive written by an older version gains the new columns
+    if not schema_is_current(archive.db):  # an archive written by an older version gains the new columns
+        from .lock import ArchiveLock
+
+        with ArchiveLock(db_path):
+            archive.migrate()
     report = archive_status(archive)
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
