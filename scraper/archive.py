@@ -464,11 +464,17 @@ class Archive:
                 failure = Unparsed(str(exc), item.location, item.stored_payload(), item.source_id, item.fetched_url, item.page)
                 self._record_parse_error(run_id, failure, item.format)
                 stats.parse_errors += 1
-        known = self._known_posts([post for _, post in prepared])
+        posts = [post for _, post in prepared]
+        known = self._known_posts(posts)
+        # Quotes without an id in the archive or this batch: only then can a
+        # post with an id be a merge (which needs the slow path).
+        quotes = bool(known.derived_hashes) or any(not post.has_native_id for post in posts)
         for item, post in prepared:
             capture = self._store_capture_payloads(item)
             seen_at = capture["retrieved_at"]
-            if post.has_native_id and post.key not in known and not known.intersection(post.nearby_match_hashes()):
+            if post.has_native_id and post.key not in known and not (
+                quotes and known.derived_hashes.intersection(post.nearby_match_hashes())
+            ):
                 account_id = self._account_id(
                     post.platform, post.author_handle, post.author_platform_id, post.author_display_name, seen_at
                 )
@@ -477,7 +483,9 @@ class Archive:
             else:
                 self._flush()
                 outcome, post_id = self._store_post(post, seen_at, live=is_live(item.format, item.page))
-            known.update((post_id, post.key, post.match_hash))
+            known.update((post_id, post.key))
+            if not post.has_native_id:
+                known.derived_hashes.add(post.match_hash)
             self._insert_capture(run_id, post_id, item, capture)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
             if stats.keep_ids:
@@ -486,10 +494,10 @@ class Archive:
                 stats.relevant += 1
         self._flush()
 
-    def _known_posts(self, posts: list[Post]) -> set[str]:
+    def _known_posts(self, posts: list[Post]) -> "_KnownPosts":
         """Which of these posts' keys are archived, and which of their match
         hashes belong to archived posts without a platform id (to merge)."""
-        known: set[str] = set()
+        known = _KnownPosts()
         keys = [post.key for post in posts if post.has_native_id]
         for chunk in _chunks(keys, 500):
             marks = ", ".join("?" for _ in chunk)
@@ -498,7 +506,7 @@ class Archive:
             hashes = [h for post in posts if post.has_native_id for h in post.nearby_match_hashes()]
             for chunk in _chunks(hashes, 500):
                 marks = ", ".join("?" for _ in chunk)
-                known.update(row[0] for row in self.db.execute(
+                known.derived_hashes.update(row[0] for row in self.db.execute(
                     f"SELECT match_hash FROM posts WHERE id_is_derived = 1 AND match_hash IN ({marks})", chunk
                 ))
         return known
@@ -1008,6 +1016,15 @@ class _Transaction:
         if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
             raise _database_error(self.archive.path, exc) from None
         return False
+
+
+class _KnownPosts(set):
+    """Post keys already archived (the set), and match hashes of archived
+    quotes without an id (``derived_hashes``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.derived_hashes: set[str] = set()
 
 
 def _chunks(values: list, size: int) -> Iterator[list]:

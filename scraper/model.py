@@ -173,11 +173,15 @@ class Post:
         days = [(moment + timedelta(days=offset)).isoformat() for offset in (-1, 0, 1)]
         return [self._match_hash_for(d) for d in days]
 
-    def _match_hash_for(self, day: str) -> str:
+    @cached_property
+    def _match_text(self) -> str:
         from .normalise import match_text
 
+        return match_text(self.text)
+
+    def _match_hash_for(self, day: str) -> str:
         handle = (self.author_handle or "").lower().lstrip("@")
-        basis = "\x1f".join([self.platform, handle, day, match_text(self.text)])
+        basis = "\x1f".join([self.platform, handle, day, self._match_text])
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:20]
 
     def counts(self) -> dict[str, int | None]:
