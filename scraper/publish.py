@@ -67,7 +67,13 @@ def datasette_instance(database_path: str | Path, *, immutable: bool = False, se
         immutables=[database_path] if immutable else [],
         metadata=load_metadata(database_path),
         settings={**DEFAULT_SETTINGS, **(settings or {})},
+        static_mounts=[("assets", str(static_folder()))],
     )
+
+
+def static_folder() -> Path:
+    """CSS the metadata refers to (/assets/...), shipped inside the package."""
+    return Path(str(resources.files("scraper").joinpath("static")))
 
 
 def serve_command(
@@ -83,6 +89,7 @@ def serve_command(
     command = [sys.executable, "-m", "datasette", "serve"]
     command += ["-i", str(database_path)] if immutable else [str(database_path)]
     command += ["--metadata", str(metadata_file), "--host", host, "--port", str(port)]
+    command += ["--static", f"assets:{static_folder()}"]
     for name, value in {**DEFAULT_SETTINGS, **(extra_settings or {})}.items():
         command += ["--setting", name, _setting_value(value)]
     if open_browser:

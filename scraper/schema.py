@@ -33,27 +33,25 @@ ROLE_PRECEDENCE = {
 
 POST_COUNT_COLUMNS = ("reply_count", "repost_count", "like_count", "quote_count", "view_count")
 
+# The columns people read first come first (Datasette shows them in order).
 REACTIONS_VIEW = """
 CREATE VIEW reactions AS
 SELECT
-  p.id AS post_id,
-  p.rowid AS post_rowid,
-  ep.election_id AS election,
-  l.id AS leader_id,
+  p.created_at,
   p.author_name AS author,
-  l.country AS country_code,
   c.name AS country,
   r.title AS role,
-  r.kind AS role_kind,
   p.platform,
   p.handle,
-  p.display_name,
-  p.created_at,
-  p.created_at_precision,
-  round((julianday(p.created_at) - julianday(e.result_announced_at)) * 24, 1) AS hours_after_result,
   p.text,
+  round((julianday(p.created_at) - julianday(e.result_announced_at)) * 24, 1) AS hours_after_result,
   p.language,
   p.url,
+  ep.election_id AS election,
+  r.kind AS role_kind,
+  l.country AS country_code,
+  l.id AS leader_id,
+  p.display_name,
   ep.matched_terms,
   ep.score,
   p.hashtags,
@@ -64,9 +62,12 @@ SELECT
   p.like_count,
   p.is_edited,
   p.deleted_at,
+  p.created_at_precision,
   p.first_captured_at,
   c.latitude,
-  c.longitude
+  c.longitude,
+  p.id AS post_id,
+  p.rowid AS post_rowid
 FROM election_posts ep
 JOIN elections e ON e.id = ep.election_id
 JOIN posts p ON p.id = ep.post_id
@@ -376,3 +377,12 @@ def m003_parse_error_resolution(db: Database) -> None:
     resolved and points to the post it became; the error row stays."""
     db["parse_errors"].add_column("resolved_at", str)
     db["parse_errors"].add_column("resolved_post_id", str)
+
+
+@migrations()
+def m004_reactions_columns_in_reading_order(db: Database) -> None:
+    """The reactions view with the columns people read first (when, who,
+    where, in which role, what) at the front. (Migration 001 creates the
+    current view on a new archive; this brings older archives in line.)"""
+    db.execute("DROP VIEW IF EXISTS reactions")
+    db.execute(REACTIONS_VIEW)

@@ -92,3 +92,15 @@ def test_serve_command(tmp_path):
     command = serve_command(tmp_path / "a.db", tmp_path / "m.json", immutable=True, port=9000)
     assert command[command.index("serve") + 1:command.index("serve") + 3] == ["-i", str(tmp_path / "a.db")]
     assert "sql_time_limit_ms" in command and "9000" in command
+
+
+async def test_the_stylesheet_the_metadata_names_is_served(datasette):
+    html = (await datasette.client.get("/archive/reactions")).text
+    assert "/assets/reactions.css" in html
+    css = await datasette.client.get("/assets/reactions.css")
+    assert css.status_code == 200 and "column-descriptions" in css.text
+
+
+async def test_reactions_view_starts_with_what_people_read(datasette):
+    data = (await datasette.client.get("/archive/reactions.json")).json()
+    assert data["columns"][:7] == ["created_at", "author", "country", "role", "platform", "handle", "text"]
