@@ -51,6 +51,8 @@ def load_metadata(database_path: str | Path | None = None, path: Path | None = N
         databases = metadata.get("databases", {})
         if "archive" in databases and name != "archive":
             databases[name] = databases.pop("archive")
+            if metadata.get("description_html"):  # its links name the database
+                metadata["description_html"] = metadata["description_html"].replace('"/archive', f'"/{name}')
     return metadata
 
 

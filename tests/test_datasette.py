@@ -104,3 +104,9 @@ async def test_the_stylesheet_the_metadata_names_is_served(datasette):
 async def test_reactions_view_starts_with_what_people_read(datasette):
     data = (await datasette.client.get("/archive/reactions.json")).json()
     assert data["columns"][:7] == ["created_at", "author", "country", "role", "platform", "handle", "text"]
+
+
+def test_front_page_links_follow_the_archive_name(tmp_path):
+    metadata = load_metadata(tmp_path / "night.db")
+    assert 'href="/night/reactions"' in metadata["description_html"]
+    assert "/archive" not in metadata["description_html"]
