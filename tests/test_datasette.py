@@ -110,3 +110,9 @@ def test_front_page_links_follow_the_archive_name(tmp_path):
     metadata = load_metadata(tmp_path / "night.db")
     assert 'href="/night/reactions"' in metadata["description_html"]
     assert "/archive" not in metadata["description_html"]
+
+
+@pytest.mark.parametrize("query", ["election_timeline", "first_reactions", "reactions_per_country"])
+async def test_canned_queries_default_to_the_last_election_loaded(datasette, query):
+    rows = (await datasette.client.get(f"/archive/{query}.json?election=&_shape=objects")).json()["rows"]
+    assert rows, query
