@@ -27,7 +27,7 @@ from .http import utc_now
 from .model import FetchedPage, Post, RawItem
 from .normalise import normalise
 from .relevance import ElectionMatcher
-from .schema import POST_COUNT_COLUMNS, ROLE_PRECEDENCE, ensure_schema
+from .schema import POST_COUNT_COLUMNS, ROLE_PRECEDENCE, ensure_schema, index_new_posts_sql
 from .sources import Unparsed
 
 BATCH_SIZE = 1000
@@ -516,12 +516,18 @@ class Archive:
 
     def _flush(self) -> None:
         """Write the queued inserts, statement by statement in first-queued
-        order (foreign keys are deferred to the commit)."""
+        order (foreign keys are deferred to the commit). New posts go to the
+        full-text index in one statement (see schema.index_new_posts_sql)."""
         if not self._pending:
             return
         self.db.execute("PRAGMA defer_foreign_keys = ON")
         for sql, rows in self._pending.items():
-            self.db.conn.executemany(sql, rows)
+            if sql == _POST_INSERT:
+                indexed_up_to = self.db.execute("SELECT coalesce(max(rowid), 0) FROM posts").fetchone()[0]
+                self.db.conn.executemany(sql, rows)
+                self.db.execute(_INDEX_NEW_POSTS, [indexed_up_to])
+            else:
+                self.db.conn.executemany(sql, rows)
         self._pending = {}
 
     def _store_capture_payloads(self, item: RawItem) -> dict:
@@ -1041,6 +1047,7 @@ _POST_COLUMNS = (
     *POST_COUNT_COLUMNS, "edited_at", "is_edited", "version_count", "deleted_at", "unavailable_reason",
     "first_captured_at", "last_captured_at", "extra",
 )
+_INDEX_NEW_POSTS = index_new_posts_sql()
 _POST_INSERT = f"INSERT INTO posts ({', '.join(_POST_COLUMNS)}) VALUES ({', '.join('?' for _ in _POST_COLUMNS)})"
 
 
