@@ -18,4 +18,10 @@ def dumps(value: Any, sort_keys: bool = False) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"))
 
 
-loads = orjson.loads
+def loads(text: str | bytes) -> Any:
+    """Parse JSON with orjson; what it refuses (integers beyond 64 bits, NaN)
+    or cannot parse goes to the standard library, whose error says where."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

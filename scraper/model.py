@@ -54,6 +54,29 @@ class FetchedPage:
 
 
 @dataclass
+class RawPage:
+    """One stored unit that holds many items, kept once for all of them: a
+    line of a twarc2 file is one X API response page of up to 100 posts.
+
+    ``format`` names the page reader that cuts it into items again
+    (:func:`scraper.normalise.page_reader`); each item says where it sits
+    with a JSON Pointer (``RawItem.pointer``). Storing the page instead of
+    each item re-serialised with its context is what a collection tool
+    wrote, byte for byte, and costs a fifth of the space and time."""
+
+    format: str
+    text: str
+
+    @cached_property
+    def data(self) -> bytes:
+        return self.text.encode("utf-8")
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
 class RawItem:
     """One item as a source delivered it, before normalisation.
 
@@ -65,6 +88,10 @@ class RawItem:
     serialisable because it is stored with the payload.
     ``location`` says where the item was found, for error messages
     (``page.html#embed-3``, ``tweets.jsonl:17``).
+    ``raw_page`` and ``pointer``: the stored page the item was cut from and
+    where in it (then the archive keeps the page, not the item).
+    ``decoded``: the payload already parsed, when the reader had it, so the
+    transform need not parse it again (never stored; the payload is the record).
     """
 
     format: str
@@ -75,6 +102,9 @@ class RawItem:
     retrieved_at: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
     page: FetchedPage | None = None
+    raw_page: RawPage | None = None
+    pointer: str | None = None
+    decoded: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_page(

@@ -32,6 +32,32 @@ def transform(format_name: str) -> Callable[[Transform], Transform]:
     return register
 
 
+PageReader = Callable[[str, str, str], dict[str, RawItem]]
+_PAGE_READERS: dict[str, PageReader] = {}
+
+
+def page_reader(format_name: str) -> Callable[[PageReader], PageReader]:
+    """Register how a stored page of ``format_name`` (see model.RawPage) is
+    cut into its items again: ``reader(text, source_id, location)`` returns
+    the items by their JSON Pointer into the page."""
+
+    def register(fn: PageReader) -> PageReader:
+        _PAGE_READERS[format_name] = fn
+        return fn
+
+    return register
+
+
+def items_of_page(format_name: str, text: str, source_id: str, location: str) -> dict[str, RawItem]:
+    """The items a stored page holds, by pointer (reactions reprocess)."""
+    _load_sources()
+    try:
+        reader = _PAGE_READERS[format_name]
+    except KeyError:
+        raise ParseFailure(f"no page reader for stored pages of format {format_name!r}") from None
+    return reader(text, source_id, location)
+
+
 def known_formats() -> list[str]:
     _load_sources()
     return sorted(_TRANSFORMS)
@@ -282,6 +308,13 @@ def parse_embed_date(text: str) -> str | None:
         except ValueError:
             return None
     return None
+
+
+def item_json(item: RawItem, what: str = "payload") -> dict:
+    """The item's JSON object: as its reader decoded it, or parsed now."""
+    if isinstance(item.decoded, dict):
+        return item.decoded
+    return loads_json(item.payload, what)
 
 
 def loads_json(payload: str, what: str = "payload") -> dict:

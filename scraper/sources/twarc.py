@@ -10,8 +10,13 @@ referenced posts) and ``__twarc`` copied onto every post.
 
 Both become the raw format of a live API v2 scrape (``x-v2-tweet``, the
 post with the ``includes`` it refers to), so an imported post is the same
-Post, with the same raw payload, as the one :mod:`x` fetches itself: a
-flattened line is folded back into a one-post page first.
+Post as the one :mod:`x` fetches itself: a flattened line is folded back
+into a one-post page first.
+
+The archive keeps each line once, as twarc wrote it (a :class:`RawPage`),
+and each capture points into it: ``/data/3`` for the fourth post of a
+page, ``/data`` for a single-post lookup, the empty pointer for a
+flattened line. :func:`items_in_stored_line` cuts a stored line up again.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from .. import jsonio
 from ..errors import ParseFailure
-from ..model import RawItem
-from ..normalise import to_utc_iso
+from ..model import RawItem, RawPage
+from ..normalise import page_reader, to_utc_iso
 from . import ItemStream, Unparsed, file_format
 from .filestream import numbered_lines, open_text
 from .x import items_from_v2_page
@@ -44,44 +50,61 @@ def read_twarc2_jsonl(path: str, source_id: str) -> ItemStream:
 
 
 def items_from_line(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
+    text = line.rstrip("\n")
     try:
-        value = json.loads(line)
+        value = jsonio.loads(text)
     except json.JSONDecodeError as exc:
-        yield Unparsed(f"not JSON: {exc}", location, line.rstrip("\n"), source_id)
+        yield Unparsed(f"not JSON: {exc}", location, text, source_id)
         return
     if not isinstance(value, dict):
-        yield Unparsed(f"a JSON {type(value).__name__}, not a page or a post", location, line.rstrip("\n"), source_id)
+        yield Unparsed(f"a JSON {type(value).__name__}, not a page or a post", location, text, source_id)
         return
     metadata = value.get(METADATA_KEY) if isinstance(value.get(METADATA_KEY), dict) else {}
     try:
         if "data" in value or "meta" in value or "errors" in value:
-            items = _page_items(value, line, source_id, location)
+            items = _page_items(value, source_id, location)
         elif "id" in value and "text" in value:
             page = unflatten(value)
             items = items_from_v2_page(page, source_id, location)
             for item in items:
                 item.location = location  # one post per line: the line says it
+                item.pointer = ""  # the whole line is the post
         else:
             raise ParseFailure("neither an API v2 page (data/includes/meta) nor a flattened post (id/text)")
     except ParseFailure as exc:
-        yield Unparsed(str(exc), location, line.rstrip("\n"), source_id)
+        yield Unparsed(str(exc), location, text, source_id)
         return
+    raw_page = RawPage(FILE_FORMAT, text)
+    fetched_url, retrieved_at = metadata.get("url"), _retrieved_at(metadata)
     for item in items:
-        item.fetched_url = metadata.get("url") or item.fetched_url
-        item.retrieved_at = _retrieved_at(metadata) or item.retrieved_at
+        item.raw_page = raw_page
+        item.fetched_url = fetched_url or item.fetched_url
+        item.retrieved_at = retrieved_at or item.retrieved_at
         yield item
 
 
-def _page_items(page: dict, line: str, source_id: str, location: str) -> list[RawItem]:
-    """The posts of a response page. A page with no posts (an empty search,
-    an errors-only answer for deleted ids) gives none; ``tweet`` lookups put a
-    single post in ``data``."""
+@page_reader(FILE_FORMAT)
+def items_in_stored_line(text: str, source_id: str, location: str) -> dict[str, RawItem]:
+    """A stored twarc2 line cut into its posts again, by pointer."""
+    return {item.pointer: item for item in items_from_line(text, source_id, location) if isinstance(item, RawItem)}
+
+
+def _page_items(page: dict, source_id: str, location: str) -> list[RawItem]:
+    """The posts of a response page, each with its pointer into the line. A
+    page with no posts (an empty search, an errors-only answer for deleted
+    ids) gives none; ``tweet`` lookups put a single post in ``data``."""
     data = page.get("data")
     if data is None:
         return []
     if isinstance(data, dict):
-        page = {**page, "data": [data]}
-    return items_from_v2_page(page, source_id, location)
+        items = items_from_v2_page({**page, "data": [data]}, source_id, location)
+        pointers = ["/data"]
+    else:
+        items = items_from_v2_page(page, source_id, location)
+        pointers = [f"/data/{index}" for index in range(len(data))]
+    for item, pointer in zip(items, pointers):
+        item.pointer = pointer
+    return items
 
 
 def _retrieved_at(metadata: dict) -> str | None:

@@ -34,6 +34,7 @@ from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem, post_key
 from ..normalise import (
+    item_json,
     loads_json,
     parse_embed_date,
     snowflake_time,
@@ -238,7 +239,9 @@ def items_from_v2_page(
         context: dict[str, Any] = {"includes": includes.for_post(tweet)}
         if account_handle:
             context["account_handle"] = account_handle
-        items.append(RawItem.from_page(V2_FORMAT, _json_payload(tweet), source_id, f"{location}#data[{index}]", page, context))
+        item = RawItem.from_page(V2_FORMAT, _json_payload(tweet), source_id, f"{location}#data[{index}]", page, context)
+        item.decoded = tweet
+        items.append(item)
     return items
 
 
@@ -532,7 +535,7 @@ def _unavailable_post(tweet_id: str | None, reason: str, extra: dict) -> Post:
 
 @transform(V2_FORMAT)
 def transform_v2_tweet(item: RawItem) -> Post:
-    tweet = loads_json(item.payload, "X API v2 post")
+    tweet = item_json(item, "X API v2 post")
     includes = item.context.get("includes", {})
     users = {u["id"]: u for u in includes.get("users", [])}
     tweets = {t["id"]: t for t in includes.get("tweets", [])}
