@@ -9,11 +9,13 @@ than an overwrite. Writes are committed in batches.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +32,13 @@ from .relevance import ElectionMatcher
 from .schema import POST_COUNT_COLUMNS, ROLE_PRECEDENCE, ensure_schema, index_new_posts_sql
 from .sources import Unparsed
 
-BATCH_SIZE = 1000
+# Items per transaction. Larger batches rewrite the indexes' pages fewer
+# times (a 100k import: 1000 gave 8.7 s of storing, 5000 gave 6.1 s).
+BATCH_SIZE = 5000
+# SQLite's page cache for the writing connection, in KiB (default 2 MiB).
+# The posts indexes take keys in random order; a larger cache keeps their
+# pages between statements (measured: 5.7 s of storing against 6.1 s).
+WRITE_CACHE_KIB = 32768
 # zlib level for pages holding many items: level 1 takes half the time of
 # level 6 on a twarc2 line for 1.26 times the bytes (measured, 100 posts a line).
 PAGE_COMPRESSION_LEVEL = 1
@@ -119,10 +127,12 @@ class Archive:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.db = open_database(self.path)
+        self.db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
         self._matchers: list[ElectionMatcher] | None = None
         self._roster_names: dict[tuple[str, str], str] | None = None
         self._pending: dict[str, list] = {}  # queued inserts, see _flush
         self._accounts: dict[tuple, int] = {}  # account lookups of this session
+        self._accounts_seen: dict[int, str] = {}  # latest sighting of cached accounts, written at the flush
         self._last_raw_page: RawPage | None = None
 
     # --- set-up -------------------------------------------------------------
@@ -443,9 +453,10 @@ class Archive:
         (and at each page boundary of a live source). ``keep_ids=False`` for
         streams of any size: memory then stays flat."""
         stats = StoreStats(keep_ids=keep_ids)
-        for batch in _batches(items, BATCH_SIZE):
-            with self.write():
-                self._store_batch(batch, run_id, stats)
+        with _fewer_collections():
+            for batch in _batches(items, BATCH_SIZE):
+                with self.write():
+                    self._store_batch(batch, run_id, stats)
         return stats
 
     def _store_batch(self, batch: list, run_id: int | None, stats: StoreStats) -> None:
@@ -464,6 +475,7 @@ class Archive:
                 continue
             try:
                 prepared.append((item, normalise(item)))
+                item.decoded = None  # read: the batch need not hold the parsed JSON
             except ParseFailure as exc:
                 failure = Unparsed(str(exc), item.location, item.stored_payload(), item.source_id, item.fetched_url, item.page)
                 self._record_parse_error(run_id, failure, item.format)
@@ -518,10 +530,17 @@ class Archive:
     def _queue(self, sql: str, params: list) -> None:
         self._pending.setdefault(sql, []).append(params)
 
+    def _queue_many(self, sql: str, rows: list) -> None:
+        self._pending.setdefault(sql, []).extend(rows)
+
     def _flush(self) -> None:
         """Write the queued inserts, statement by statement in first-queued
         order (foreign keys are deferred to the commit). New posts go to the
         full-text index in one statement (see schema.index_new_posts_sql)."""
+        if self._accounts_seen:
+            # Repeated sightings of known accounts: one update each per batch.
+            self._queue_many(_ACCOUNT_SEEN, [[seen, account] for account, seen in self._accounts_seen.items()])
+            self._accounts_seen = {}
         if not self._pending:
             return
         self.db.execute("PRAGMA defer_foreign_keys = ON")
@@ -844,7 +863,8 @@ class Archive:
         cache_key = (platform, handle, platform_id, display_name)
         account_id = self._accounts.get(cache_key)
         if account_id is not None:
-            self._queue(_ACCOUNT_SEEN, [seen_at, account_id])
+            if seen_at > self._accounts_seen.get(account_id, ""):
+                self._accounts_seen[account_id] = seen_at
             return account_id
         account_id = self._find_or_create_account(platform, handle, platform_id, display_name, seen_at)
         self._accounts[cache_key] = account_id
@@ -1039,11 +1059,13 @@ class _Transaction:
             else:
                 self.archive._pending = {}
                 self.archive._accounts = {}  # ids of rolled-back accounts may be reused
+                self.archive._accounts_seen = {}
                 self.archive._last_raw_page = None
                 self.conn.execute("ROLLBACK")
         except sqlite3.DatabaseError as error:
             if exc_type is None:
                 self.archive._pending = {}
+                self.archive._accounts_seen = {}
                 self.archive._last_raw_page = None
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
@@ -1103,6 +1125,24 @@ _POST_COLUMNS = (
 )
 _INDEX_NEW_POSTS = index_new_posts_sql()
 _POST_INSERT = f"INSERT INTO posts ({', '.join(_POST_COLUMNS)}) VALUES ({', '.join('?' for _ in _POST_COLUMNS)})"
+
+
+@contextmanager
+def _fewer_collections():
+    """Run the cyclic garbage collector less often while storing.
+
+    Reading a file allocates millions of short-lived containers (parsed JSON,
+    posts, rows), none of them in reference cycles; with the default
+    threshold a young collection ran every 700 allocations and each one
+    walked the whole batch. Measured on a 100k-post twarc2 import: 18.4 s
+    with the default, 12.8 s with this (reference counting frees everything
+    as before; cycles are still collected, less often)."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

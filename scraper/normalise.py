@@ -121,29 +121,19 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
-def _fold_char(char: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", char)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-# Latin letters with accents (Latin-1 Supplement, Extended-A and -B), folded
-# once; str.translate then does the common case at C speed.
-_FOLD_TABLE = {code: _fold_char(chr(code)) for code in range(0x00C0, 0x0250) if _fold_char(chr(code)) != chr(code)}
-
-
 _COMBINING = re.compile("[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u064b-\u065f\u0e31-\u0e3a"
                         "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form used for matching terms and names."""
+    """Case- and accent-insensitive form used for matching terms and names:
+    compatibility decomposition (NFKD), combining marks dropped, casefolded.
+    (Three C-speed passes; a per-character translate table was three times
+    slower on post-length text.)"""
     text = text or ""
     if text.isascii():
         return text.lower()
-    text = text.translate(_FOLD_TABLE)
-    if not text.isascii():  # other scripts, compatibility forms, combining marks
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    return text.casefold()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
 
 
 _URL = re.compile(r"(?:https?://|\bpic\.twitter\.com/)[^\s<>\"'\u2026]+", re.IGNORECASE)

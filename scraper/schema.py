@@ -414,6 +414,10 @@ def m005_bulk_text_index_and_raw_pointers(db: Database) -> None:
       own: ``raw_pointer`` is a JSON Pointer (RFC 6901, e.g. ``/data/3``)
       into the raw payload ``raw_sha256`` names, when that payload is a whole
       response page or file line holding many posts (a twarc2 line holds
-      100). The page is stored once instead of once per post."""
+      100). The page is stored once instead of once per post.
+    - Posts without a platform id (quotes read from articles) get a partial
+      index: every batch asks whether any exist, and which match a hash,
+      and without it each question scanned the whole table."""
     db.execute("DROP TRIGGER IF EXISTS posts_ai")
     db["captures"].add_column("raw_pointer", str)
+    db.execute("CREATE INDEX idx_posts_derived_match_hash ON posts (match_hash) WHERE id_is_derived = 1")
