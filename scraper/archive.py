@@ -21,13 +21,17 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from . import __version__, jsonio
+from . import __version__
 from .config import Config
 from .countries import country_rows
 from .errors import ArchiveLockedError, ArchiveUnwritableError, ParseFailure
 from .http import utc_now
 from .model import FetchedPage, Post, RawItem, RawPage
 from .normalise import items_of_page, normalise
+from .prepare import (
+    POST_CONTENT_COLUMNS, POST_SIGHTING_COLUMNS, VERSION_CONTENT_COLUMNS, PreparedPost, ReadItem, precision,
+    prepare_post, read_item, relevance, to_json as _json, version_state,
+)
 from .relevance import ElectionMatcher
 from .schema import POST_COUNT_COLUMNS, ROLE_PRECEDENCE, ensure_schema, index_new_posts_sql
 from .sources import Unparsed
@@ -462,64 +466,73 @@ class Archive:
     def _store_batch(self, batch: list, run_id: int | None, stats: StoreStats) -> None:
         """Store one batch with the result of storing its items one by one.
 
-        Posts new to the archive (most of a first import) only need inserts,
-        which are queued and written with executemany; anything that must read
-        the archive (a post seen before, a merge) flushes the queue first, so
-        every read sees every earlier write, in order."""
-        prepared = []
-        for item in batch:
+        The batch holds raw items (read here), items read and prepared by
+        worker processes (:class:`ReadItem`), and items that could not be
+        read (:class:`Unparsed`). Posts new to the archive (most of a first
+        import) only need inserts, which are queued and written with
+        executemany; anything that must read the archive (a post seen
+        before, a merge) flushes the queue first, so every read sees every
+        earlier write, in order."""
+        read: list[ReadItem] = []
+        matchers = self.matchers()
+        for entry in batch:
             stats.items += 1
-            if isinstance(item, Unparsed):
-                self._record_parse_error(run_id, item)
+            if isinstance(entry, RawItem):
+                entry = read_item(entry, matchers)
+            if isinstance(entry, Unparsed):
+                self._record_parse_error(run_id, entry)
                 stats.parse_errors += 1
-                continue
-            try:
-                prepared.append((item, normalise(item)))
-                item.decoded = None  # read: the batch need not hold the parsed JSON
-            except ParseFailure as exc:
-                failure = Unparsed(str(exc), item.location, item.stored_payload(), item.source_id, item.fetched_url, item.page)
+            elif entry.failure is not None:
+                item = entry.item
+                failure = Unparsed(entry.failure, item.location, item.stored_payload(), item.source_id,
+                                   item.fetched_url, item.page)
                 self._record_parse_error(run_id, failure, item.format)
                 stats.parse_errors += 1
-        posts = [post for _, post in prepared]
-        known = self._known_posts(posts)
+            else:
+                read.append(entry)
+        known = self._known_posts(read)
         # Quotes without an id in the archive or this batch: only then can a
         # post with an id be a merge (which needs the slow path).
-        quotes = bool(known.derived_hashes) or any(not post.has_native_id for post in posts)
-        for item, post in prepared:
+        quotes = bool(known.derived_hashes) or any(not entry.prepared.has_native_id for entry in read)
+        for entry in read:
+            item, prepared = entry.item, entry.prepared
             capture = self._store_capture_payloads(item)
             seen_at = capture["retrieved_at"]
-            if post.has_native_id and post.key not in known and not (
-                quotes and known.derived_hashes.intersection(post.nearby_match_hashes())
+            if prepared.has_native_id and prepared.key not in known and not (
+                quotes and known.derived_hashes.intersection(_nearby_hashes(entry))
             ):
-                account_id = self._account_id(
-                    post.platform, post.author_handle, post.author_platform_id, post.author_display_name, seen_at
-                )
-                self._insert_post(post, account_id, seen_at)
-                outcome, post_id = "new_posts", post.key
+                account_id = self._account_id(prepared.platform, *prepared.author, seen_at)
+                self._insert_prepared(prepared, account_id, seen_at)
+                outcome, post_id = "new_posts", prepared.key
             else:
                 self._flush()
-                outcome, post_id = self._store_post(post, seen_at, live=is_live(item.format, item.page))
-            known.update((post_id, post.key))
-            if not post.has_native_id:
-                known.derived_hashes.add(post.match_hash)
+                outcome, post_id = self._store_post(_post_of(entry), seen_at, live=is_live(item.format, item.page))
+            known.update((post_id, prepared.key))
+            if not prepared.has_native_id:
+                known.derived_hashes.add(prepared.match_hash)
             self._insert_capture(run_id, post_id, item, capture)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
             if stats.keep_ids:
                 stats.post_ids.append(post_id)
-            if self._store_relevance(post_id, post):
+            if self._store_relevance(post_id, prepared.relevance):
                 stats.relevant += 1
         self._flush()
 
-    def _known_posts(self, posts: list[Post]) -> "_KnownPosts":
+    def has_posts_without_id(self) -> bool:
+        """Does the archive hold quotes without a platform id (which a post
+        with an id may turn out to be)?"""
+        return self.db.execute("SELECT 1 FROM posts WHERE id_is_derived = 1 LIMIT 1").fetchone() is not None
+
+    def _known_posts(self, read: list[ReadItem]) -> "_KnownPosts":
         """Which of these posts' keys are archived, and which of their match
         hashes belong to archived posts without a platform id (to merge)."""
         known = _KnownPosts()
-        keys = [post.key for post in posts if post.has_native_id]
+        keys = [entry.prepared.key for entry in read if entry.prepared.has_native_id]
         for chunk in _chunks(keys, 500):
             marks = ", ".join("?" for _ in chunk)
             known.update(row[0] for row in self.db.execute(f"SELECT id FROM posts WHERE id IN ({marks})", chunk))
-        if self.db.execute("SELECT 1 FROM posts WHERE id_is_derived = 1 LIMIT 1").fetchone():
-            hashes = [h for post in posts if post.has_native_id for h in post.nearby_match_hashes()]
+        if self.has_posts_without_id():
+            hashes = [h for entry in read if entry.prepared.has_native_id for h in _nearby_hashes(entry)]
             for chunk in _chunks(hashes, 500):
                 marks = ", ".join("?" for _ in chunk)
                 known.derived_hashes.update(row[0] for row in self.db.execute(
@@ -649,7 +662,7 @@ class Archive:
             # The platform shows it again (a restored account); tombstone captures keep the history.
             updates.update(unavailable_reason=None, deleted_at=None)
         latest = self._latest_version(post_id)
-        state = _version_state(post, latest)
+        state = version_state(post, latest)
         if merged_derived or _row_is_placeholder(row):
             # The first full sighting replaces a placeholder or a quote without
             # an id (renderings of the post, not earlier states of it).
@@ -779,64 +792,30 @@ class Archive:
         self.db.execute("UPDATE parse_errors SET resolved_post_id = ? WHERE resolved_post_id = ?", [new_id, old_id])
 
     def _insert_post(self, post: Post, account_id: int | None, seen_at: str) -> None:
-        state = _version_state(post, None)
-        row = {
-            "id": post.key,
-            "platform": post.platform,
-            "native_id": post.native_id,
-            "id_is_derived": 0 if post.has_native_id else 1,
-            "match_hash": post.match_hash,
-            "url": post.url,
-            "account_id": account_id,
-            "handle": post.author_handle,
-            "display_name": post.author_display_name,
-            "author_name": self.roster_names().get((post.platform, str(account_id)), post.author_display_name),
-            "mentioned_names": self._mentioned_names(post),
-            "created_at": post.created_at,
-            "created_at_precision": _precision(post.created_at),
-            "text": post.text,
-            "language": post.language,
-            "language_detected": int(post.language_detected),
-            "reply_to": post.reply_to,
-            "quote_of": post.quote_of,
-            "repost_of": post.repost_of,
-            "hashtags": _json(post.hashtags),
-            "mentions": _json(post.mentions),
-            "links": _json(post.links),
-            "media": _json(post.media),
-            **{name: getattr(post, name) for name in POST_COUNT_COLUMNS},
-            "edited_at": post.edited_at,
-            "is_edited": 1 if post.edited_at else 0,
-            "version_count": 1,
-            "deleted_at": seen_at if post.unavailable == "deleted" else None,
-            "unavailable_reason": post.unavailable,
-            "first_captured_at": seen_at,
-            "last_captured_at": seen_at,
-            "extra": _json(post.extra) if post.extra else None,
-        }
-        self._queue(_POST_INSERT, [row[name] for name in _POST_COLUMNS])
-        self._insert_version(post.key, 1, state, seen_at)
+        self._insert_prepared(prepare_post(post, []), account_id, seen_at)
 
-    def _mentioned_names(self, post: Post) -> str | None:
+    def _insert_prepared(self, prepared: PreparedPost, account_id: int | None, seen_at: str) -> None:
+        """Queue the rows of a new post: its content, what this sighting and
+        the roster add, and its first version."""
+        row = prepared.row
         names = self.roster_names()
-        found = [names[(post.platform, m.lower())] for m in post.mentions if (post.platform, m.lower()) in names]
-        return "; ".join(dict.fromkeys(found)) or None
+        mentioned = [names[(prepared.platform, m.lower())] for m in prepared.mentions
+                     if (prepared.platform, m.lower()) in names]
+        self._queue(_POST_INSERT, [
+            *row,
+            account_id,
+            names.get((prepared.platform, str(account_id)), prepared.author[2]),
+            "; ".join(dict.fromkeys(mentioned)) or None,
+            seen_at if row[_UNAVAILABLE] == "deleted" else None,
+            seen_at,
+            seen_at,
+        ])
+        self._queue(_VERSION_INSERT, [prepared.key, 1, *prepared.first_version, seen_at, seen_at])
 
     def _insert_version(self, post_id: str, version: int, state: dict, seen_at: str) -> None:
         self._queue(
-            "INSERT INTO post_versions (post_id, version, text, reply_count, repost_count, like_count, "
-            "quote_count, view_count, edited_at, content_hash, first_seen_at, last_seen_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                post_id,
-                version,
-                state["text"],
-                *[state[name] for name in POST_COUNT_COLUMNS],
-                state["edited_at"],
-                state["content_hash"],
-                seen_at,
-                seen_at,
-            ],
+            _VERSION_INSERT,
+            [post_id, version, *[state[name] for name in VERSION_CONTENT_COLUMNS], seen_at, seen_at],
         )
 
     def _latest_version(self, post_id: str) -> dict:
@@ -927,21 +906,16 @@ class Archive:
             candidate_handles=handles,
         )
 
-    def _store_relevance(self, post_id: str, post: Post) -> bool:
-        relevant = False
-        for matcher in self.matchers():
-            result = matcher.match(post)
-            if result is None:
-                continue
-            terms, score = result
-            relevant = True
+    def _store_relevance(self, post_id: str, found: list[tuple[str, str, float]]) -> bool:
+        """Record the elections a post is relevant to (see prepare.relevance)."""
+        for election_id, terms, score in found:
             self._queue(
                 "INSERT INTO election_posts (election_id, post_id, matched_terms, score) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (election_id, post_id) DO UPDATE SET matched_terms = excluded.matched_terms, "
                 "score = max(score, excluded.score)",
-                [matcher.election_id, post_id, _json(terms), score],
+                [election_id, post_id, terms, score],
             )
-        return relevant
+        return bool(found)
 
     # --- rebuilding from raw --------------------------------------------------
 
@@ -991,7 +965,7 @@ class Archive:
                 outcome, post_id = self._store_post(post, retrieved_at, live=is_live(item.format, page))
                 setattr(stats, outcome, getattr(stats, outcome) + 1)
                 self.db.execute("UPDATE captures SET post_id = ? WHERE id = ?", [post_id, capture_id])
-                if self._store_relevance(post_id, post):
+                if self._store_relevance(post_id, relevance(post, self.matchers())):
                     stats.relevant += 1
             self._retry_parse_errors(stats)
         return stats
@@ -1016,7 +990,7 @@ class Archive:
             outcome, post_id = self._store_post(post, recorded_at)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
             self._insert_capture(None, post_id, item, {"raw_sha256": raw_sha, "response_sha256": None, "retrieved_at": recorded_at})
-            self._store_relevance(post_id, post)
+            self._store_relevance(post_id, relevance(post, self.matchers()))
             self._flush()
             self.db.execute(
                 "UPDATE parse_errors SET resolved_at = ?, resolved_post_id = ? WHERE id = ?", [utc_now(), post_id, error_id]
@@ -1075,6 +1049,16 @@ class _Transaction:
         return False
 
 
+def _post_of(entry: ReadItem) -> Post:
+    """The whole post of a read item: kept when read in this process, else
+    normalised again (the item was read by a worker process)."""
+    return entry.prepared.post or normalise(entry.item)
+
+
+def _nearby_hashes(entry: ReadItem) -> list[str]:
+    return entry.prepared.nearby_hashes or _post_of(entry).nearby_match_hashes()
+
+
 class _StoredPages:
     """Items cut from stored pages, for a reprocess: captures of one page
     follow each other, so the last page read is kept cut up."""
@@ -1116,12 +1100,11 @@ def _chunks(values: list, size: int) -> Iterator[list]:
 
 _ACCOUNT_SEEN = "UPDATE accounts SET last_seen_at = max(coalesce(last_seen_at, ''), ?) WHERE id = ?"
 
-_POST_COLUMNS = (
-    "id", "platform", "native_id", "id_is_derived", "match_hash", "url", "account_id", "handle", "display_name",
-    "author_name", "mentioned_names", "created_at", "created_at_precision", "text", "language",
-    "language_detected", "reply_to", "quote_of", "repost_of", "hashtags", "mentions", "links", "media",
-    *POST_COUNT_COLUMNS, "edited_at", "is_edited", "version_count", "deleted_at", "unavailable_reason",
-    "first_captured_at", "last_captured_at", "extra",
+_POST_COLUMNS = (*POST_CONTENT_COLUMNS, *POST_SIGHTING_COLUMNS)
+_UNAVAILABLE = POST_CONTENT_COLUMNS.index("unavailable_reason")
+_VERSION_COLUMNS = ("post_id", "version", *VERSION_CONTENT_COLUMNS, "first_seen_at", "last_seen_at")
+_VERSION_INSERT = (
+    f"INSERT INTO post_versions ({', '.join(_VERSION_COLUMNS)}) VALUES ({', '.join('?' for _ in _VERSION_COLUMNS)})"
 )
 _INDEX_NEW_POSTS = index_new_posts_sql()
 _POST_INSERT = f"INSERT INTO posts ({', '.join(_POST_COLUMNS)}) VALUES ({', '.join('?' for _ in _POST_COLUMNS)})"
@@ -1164,29 +1147,6 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
-
-
-def _json(value) -> str:
-    return jsonio.dumps(value)
-
-
-def _precision(created_at: str | None) -> str | None:
-    if not created_at:
-        return None
-    return "day" if len(created_at) == 10 else "second"
-
-
-def _version_state(post: Post, latest: dict | None) -> dict:
-    """The state a version records: text and counts. Counts a source did not
-    give (None) carry over from the latest version, so a sighting without
-    counts (an article embed) is not a change."""
-    state = {"text": post.text, "edited_at": post.edited_at}
-    for name in POST_COUNT_COLUMNS:
-        value = getattr(post, name)
-        state[name] = value if value is not None or latest is None else latest[name]
-    basis = jsonio.dumps([state["text"], *[state[n] for n in POST_COUNT_COLUMNS]])
-    state["content_hash"] = hashlib.sha256(basis.encode("utf-8")).hexdigest()
-    return state
 
 
 PLACEHOLDER_FLAGS = ("pending", "link_only")
@@ -1257,5 +1217,5 @@ def _fill_gaps(row: dict, post: Post, account_id: int | None) -> dict:
         updates["language_detected"] = 0
     if post.created_at and (row["created_at"] is None or (len(row["created_at"]) == 10 and len(post.created_at) > 10)):
         updates["created_at"] = post.created_at
-        updates["created_at_precision"] = _precision(post.created_at)
+        updates["created_at_precision"] = precision(post.created_at)
     return updates
