@@ -43,9 +43,6 @@ BATCH_SIZE = 5000
 # The posts indexes take keys in random order; a larger cache keeps their
 # pages between statements (measured: 5.7 s of storing against 6.1 s).
 WRITE_CACHE_KIB = 32768
-# zlib level for pages holding many items: level 1 takes half the time of
-# level 6 on a twarc2 line for 1.26 times the bytes (measured, 100 posts a line).
-PAGE_COMPRESSION_LEVEL = 1
 
 # SQL that recomputes the roster-derived name columns of a post row.
 ROSTER_NAME_EXPRESSIONS = {
@@ -138,6 +135,7 @@ class Archive:
         self._accounts: dict[tuple, int] = {}  # account lookups of this session
         self._accounts_seen: dict[int, str] = {}  # latest sighting of cached accounts, written at the flush
         self._last_raw_page: RawPage | None = None
+        self._cut_page: tuple[RawPage, dict[str, RawItem]] | None = None  # see _post_of
 
     # --- set-up -------------------------------------------------------------
 
@@ -499,14 +497,14 @@ class Archive:
             capture = self._store_capture_payloads(item)
             seen_at = capture["retrieved_at"]
             if prepared.has_native_id and prepared.key not in known and not (
-                quotes and known.derived_hashes.intersection(_nearby_hashes(entry))
+                quotes and known.derived_hashes.intersection(self._nearby_hashes(entry))
             ):
                 account_id = self._account_id(prepared.platform, *prepared.author, seen_at)
                 self._insert_prepared(prepared, account_id, seen_at)
                 outcome, post_id = "new_posts", prepared.key
             else:
                 self._flush()
-                outcome, post_id = self._store_post(_post_of(entry), seen_at, live=is_live(item.format, item.page))
+                outcome, post_id = self._store_post(self._post_of(entry), seen_at, live=is_live(item.format, item.page))
             known.update((post_id, prepared.key))
             if not prepared.has_native_id:
                 known.derived_hashes.add(prepared.match_hash)
@@ -517,6 +515,24 @@ class Archive:
             if self._store_relevance(post_id, prepared.relevance):
                 stats.relevant += 1
         self._flush()
+
+    def _post_of(self, entry: ReadItem) -> Post:
+        """The whole post of a read item: kept when read in this process, else
+        normalised again (a worker process read it and sent its page's
+        compressed bytes, not the item's own payload)."""
+        if entry.prepared.post is not None:
+            return entry.prepared.post
+        item = entry.item
+        if item.payload is None and item.raw_page is not None:
+            page = item.raw_page
+            if self._cut_page is None or self._cut_page[0] is not page:  # a page's items follow each other
+                self._cut_page = (page, items_of_page(page.format, page.text_again(), item.source_id, item.location))
+            cut = self._cut_page[1][item.pointer]
+            item.payload, item.context = cut.payload, cut.context
+        return normalise(item)
+
+    def _nearby_hashes(self, entry: ReadItem) -> list[str]:
+        return entry.prepared.nearby_hashes or self._post_of(entry).nearby_match_hashes()
 
     def has_posts_without_id(self) -> bool:
         """Does the archive hold quotes without a platform id (which a post
@@ -532,7 +548,7 @@ class Archive:
             marks = ", ".join("?" for _ in chunk)
             known.update(row[0] for row in self.db.execute(f"SELECT id FROM posts WHERE id IN ({marks})", chunk))
         if self.has_posts_without_id():
-            hashes = [h for entry in read if entry.prepared.has_native_id for h in _nearby_hashes(entry)]
+            hashes = [h for entry in read if entry.prepared.has_native_id for h in self._nearby_hashes(entry)]
             for chunk in _chunks(hashes, 500):
                 marks = ", ".join("?" for _ in chunk)
                 known.derived_hashes.update(row[0] for row in self.db.execute(
@@ -583,10 +599,11 @@ class Archive:
     def _store_raw_page(self, page: RawPage) -> str:
         """A page many items were cut from, stored once (its items follow
         each other, so remembering the last one is enough)."""
+        sha, size, compressed = page.stored()
         if page is not self._last_raw_page:
             self._last_raw_page = page
-            self._queue_raw(page.sha256, page.format, page.data, PAGE_COMPRESSION_LEVEL)
-        return page.sha256
+            self._queue(_RAW_INSERT, [sha, page.format, size, compressed, utc_now()])
+        return sha
 
     def _insert_capture(self, run_id: int | None, post_id: str, item: RawItem, capture: dict) -> None:
         self._queue(
@@ -610,15 +627,9 @@ class Archive:
     def _store_raw(self, payload: str, format_name: str) -> str:
         data = payload.encode("utf-8")
         sha = hashlib.sha256(data).hexdigest()
-        self._queue_raw(sha, format_name, data, 6)
+        self._queue(_RAW_INSERT, [sha, format_name, len(data), zlib.compress(data, 6), utc_now()])
         return sha
 
-    def _queue_raw(self, sha: str, format_name: str, data: bytes, level: int) -> None:
-        self._queue(
-            "INSERT OR IGNORE INTO raw_payloads (sha256, format, size, compression, content, stored_at) "
-            "VALUES (?, ?, ?, 'zlib', ?, ?)",
-            [sha, format_name, len(data), zlib.compress(data, level), utc_now()],
-        )
 
     def _record_parse_error(self, run_id: int | None, failure: Unparsed, format_name: str | None = None) -> None:
         raw_sha = self._store_raw(failure.payload, format_name or "unparsed")
@@ -1049,14 +1060,6 @@ class _Transaction:
         return False
 
 
-def _post_of(entry: ReadItem) -> Post:
-    """The whole post of a read item: kept when read in this process, else
-    normalised again (the item was read by a worker process)."""
-    return entry.prepared.post or normalise(entry.item)
-
-
-def _nearby_hashes(entry: ReadItem) -> list[str]:
-    return entry.prepared.nearby_hashes or _post_of(entry).nearby_match_hashes()
 
 
 class _StoredPages:
@@ -1107,6 +1110,10 @@ _VERSION_INSERT = (
     f"INSERT INTO post_versions ({', '.join(_VERSION_COLUMNS)}) VALUES ({', '.join('?' for _ in _VERSION_COLUMNS)})"
 )
 _INDEX_NEW_POSTS = index_new_posts_sql()
+_RAW_INSERT = (
+    "INSERT OR IGNORE INTO raw_payloads (sha256, format, size, compression, content, stored_at) "
+    "VALUES (?, ?, ?, 'zlib', ?, ?)"
+)
 _POST_INSERT = f"INSERT INTO posts ({', '.join(_POST_COLUMNS)}) VALUES ({', '.join('?' for _ in _POST_COLUMNS)})"
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
+from . import parallel
 from .archive import Archive, StoreStats
 from .config import Config, SourceConfig
 from .errors import InputError, ParseFailure, ReactionArchiveError, SourceError
@@ -19,6 +20,7 @@ from .lock import ArchiveLock
 from .model import RawItem
 from .sources import FILE_FORMATS, RecheckTarget, ScrapeRequest, Unparsed, WatchedAccount
 from .sources import article as article_source
+from .sources.filestream import LINE_READERS
 
 logger = logging.getLogger(__name__)
 
@@ -315,6 +317,17 @@ def account_key(account: WatchedAccount) -> str:
     return account.handle or account.platform_id or account.url or "(unnamed)"
 
 
+def _read_file(archive: Archive, format_name: str, location: str, source_id: str, workers: int | None):
+    """The items of an imported file, read here or by worker processes."""
+    if format_name in LINE_READERS:
+        count = parallel.worker_count(location, workers)
+        if count:
+            return parallel.read_in_workers(
+                location, format_name, source_id, archive.matchers(), archive.has_posts_without_id(), count
+            )
+    return FILE_FORMATS[format_name](location, source_id)
+
+
 def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult) -> None:
     article = article_source.read_article(location, source_id, client)
     archive.register_source(source_id, "article", location, article.title, article.outlet, article.published_at)
@@ -458,11 +471,16 @@ def hydrate_pending(
 
 
 def import_file(
-    archive: Archive, format_name: str, location: str, *, client=None, config: Config | None = None
+    archive: Archive, format_name: str, location: str, *, client=None, config: Config | None = None,
+    workers: int | None = None,
 ) -> SourceResult:
     """``reactions import FORMAT LOCATION``: one file (or URL) as one source.
     With a config, an article's reported reactions are recorded too. Holds
-    the archive's lock: an import never runs beside a scrape."""
+    the archive's lock: an import never runs beside a scrape.
+
+    A large file of a line-based format (twarc2 JSONL) is read by ``workers``
+    processes while this one stores (see scraper.parallel); None picks one
+    per CPU for files of 4 MiB and more, 0 reads in this process."""
     reader = FILE_FORMATS.get(format_name)
     if reader is None:
         raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(FILE_FORMATS))})")
@@ -478,7 +496,8 @@ def import_file(
             if format_name == "article":
                 _store_article(archive, config, location, source_id, run_id, client, result)
             else:
-                result.stats = archive.store(reader(location, source_id), run_id, keep_ids=False)
+                result.stats = archive.store(_read_file(archive, format_name, location, source_id, workers), run_id,
+                                             keep_ids=False)
         except (SourceError, InputError) as exc:
             result.status, result.error = "failed", str(exc)
         except OSError as exc:

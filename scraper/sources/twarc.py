@@ -30,7 +30,7 @@ from ..errors import ParseFailure
 from ..model import RawItem, RawPage
 from ..normalise import page_reader, to_utc_iso
 from . import ItemStream, Unparsed, file_format
-from .filestream import numbered_lines, open_text
+from .filestream import line_reader, numbered_lines, open_text
 from .x import items_from_v2_page
 
 FILE_FORMAT = "twarc2-jsonl"
@@ -49,6 +49,7 @@ def read_twarc2_jsonl(path: str, source_id: str) -> ItemStream:
             yield from items_from_line(line, source_id, f"{path}:{number}")
 
 
+@line_reader(FILE_FORMAT)
 def items_from_line(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
     text = line.rstrip("\n")
     try:

@@ -1,0 +1,120 @@
+"""Reading a large line-based collection (twarc2 JSONL) in worker processes.
+
+Reading a post (JSON parsing, normalisation, match hashes, relevance: see
+:mod:`scraper.prepare`) needs no archive and costs about as much as storing
+it, which SQLite does in one writing process. So for formats whose every
+line stands alone, the main process reads the file's lines and hands them
+out in chunks to worker processes; their :class:`~scraper.prepare.ReadItem`
+results come back in file order and are stored as they arrive, while the
+workers read ahead. A bounded number of chunks is in flight, so memory does
+not grow with the file.
+
+Workers only read and compute; everything that touches the archive stays in
+the main process, in the same order as a serial import, so the archive
+ends up the same either way (tests check this).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+
+from .prepare import ReadItem, read_item
+from .relevance import ElectionMatcher
+from .sources import Unparsed
+from .sources.filestream import LINE_READERS, numbered_lines, open_text
+
+# A chunk closes after this many characters of lines (a twarc2 page is about
+# 90 KB: a chunk is a few pages) ...
+CHUNK_CHARS = 1 << 19
+# ... or this many lines (flattened files: one post a line).
+CHUNK_LINES = 500
+# Below this size a file is read in this process: starting workers costs more.
+MIN_PARALLEL_BYTES = 4 << 20
+
+
+def worker_count(path: str | Path, requested: int | None) -> int:
+    """How many worker processes to read ``path`` with; 0 reads it here.
+    ``requested``: None picks (one per CPU, none for a small file)."""
+    if requested is not None:
+        return max(0, requested)
+    try:
+        if Path(path).stat().st_size < MIN_PARALLEL_BYTES:
+            return 0
+    except OSError:
+        return 0  # the serial reader reports it
+    return os.cpu_count() or 1
+
+
+def read_in_workers(
+    path: str, format_name: str, source_id: str, matchers: list[ElectionMatcher], nearby: bool, workers: int
+) -> Iterator[ReadItem | Unparsed]:
+    """The items of a line-based file, read and prepared by ``workers``
+    processes, in file order."""
+    context = multiprocessing.get_context(_start_method())
+    in_flight: deque = deque()
+    with open_text(path) as stream, context.Pool(
+        workers, initializer=_start_worker, initargs=(format_name, source_id, matchers, nearby)
+    ) as pool:
+        for chunk in _chunks(numbered_lines(stream)):
+            in_flight.append(pool.apply_async(_read_chunk, (path, chunk)))
+            if len(in_flight) > 2 * workers:
+                yield from in_flight.popleft().get()
+        while in_flight:
+            yield from in_flight.popleft().get()
+
+
+def _start_method() -> str:
+    """fork is cheapest (nothing to import again), but forking a process that
+    runs other threads (a progress display) can copy a held lock."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
+def _chunks(lines: Iterator[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]:
+    chunk: list[tuple[int, str]] = []
+    size = 0
+    for number, line in lines:
+        chunk.append((number, line))
+        size += len(line)
+        if size >= CHUNK_CHARS or len(chunk) >= CHUNK_LINES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+# --- in the worker processes ------------------------------------------------
+
+_worker: dict = {}
+
+
+def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], nearby: bool) -> None:
+    from .normalise import _load_sources
+
+    _load_sources()
+    _worker.update(reader=LINE_READERS[format_name], source_id=source_id, matchers=matchers, nearby=nearby)
+
+
+def _read_chunk(path: str, chunk: list[tuple[int, str]]) -> list[ReadItem | Unparsed]:
+    reader, source_id, matchers, nearby = (_worker[k] for k in ("reader", "source_id", "matchers", "nearby"))
+    results: list[ReadItem | Unparsed] = []
+    for number, line in chunk:
+        for item in reader(line, source_id, f"{path}:{number}"):
+            if isinstance(item, Unparsed):
+                results.append(item)
+                continue
+            read = read_item(item, matchers, keep_post=False, nearby=nearby)
+            if read.failure is None and item.raw_page is not None:
+                # What crosses is what storing needs: the page's hash and
+                # compressed bytes, the post's values. (The archive cuts the
+                # page up again in the rare case it needs the whole post.)
+                item.raw_page.drop_text()
+                item.payload, item.context = None, {}
+            results.append(read)
+    return results

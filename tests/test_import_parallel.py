@@ -1,0 +1,108 @@
+"""Large line-based imports read by worker processes (scraper.parallel) give
+the same archive as a serial import, in the same order."""
+
+import pytest
+
+from scraper import parallel
+from scraper.scrape import import_file
+
+from .import_helpers import IMPORTS
+
+PAGES = IMPORTS / "twarc2-search.jsonl"
+FLAT = IMPORTS / "twarc2-flattened.jsonl"
+
+COLUMNS = {
+    "posts": "*",
+    "post_versions": "post_id, version, text, content_hash, first_seen_at, last_seen_at",
+    "captures": "post_id, source_id, format, location, fetched_url, raw_sha256, raw_pointer",
+    "election_posts": "*",
+    "raw_payloads": "sha256, format, size, content",
+    "parse_errors": "source_id, format, location, reason, raw_sha256",
+    "accounts": "platform, handle, platform_user_id, display_name, leader_id, in_roster",
+}
+
+
+def dump(archive) -> dict:
+    # Posts without capture metadata get the time of the import: not compared.
+    volatile = {"first_captured_at", "last_captured_at"}
+    found = {}
+    for table, columns in COLUMNS.items():
+        cursor = archive.db.execute(f"SELECT {columns} FROM {table} ORDER BY rowid")
+        names = [d[0] for d in cursor.description]
+        found[table] = [{k: v for k, v in zip(names, row) if k not in volatile} for row in cursor]
+    return found
+
+
+@pytest.fixture
+def big_file(tmp_path):
+    """Pages, flattened posts, the same pages again (posts seen before in
+    the same import) and a bad line, in one file."""
+    path = tmp_path / "collection.jsonl"
+    text = PAGES.read_text(encoding="utf-8") + FLAT.read_text(encoding="utf-8") + PAGES.read_text(encoding="utf-8")
+    path.write_text(text + "{not json\n", encoding="utf-8")
+    return path
+
+
+def import_both_ways(make_archive, path, **options):
+    serial, in_workers = make_archive("serial.db"), make_archive("workers.db")
+    first = import_file(serial, "twarc2-jsonl", str(path), workers=0, **options)
+    second = import_file(in_workers, "twarc2-jsonl", str(path), workers=2, **options)
+    return serial, in_workers, first, second
+
+
+@pytest.fixture
+def make_archive(tmp_path, valdoria_config):
+    from scraper.archive import Archive
+
+    def make(name):
+        archive = Archive(tmp_path / name)
+        archive.migrate()
+        archive.load_config(valdoria_config)
+        return archive
+
+    return make
+
+
+def test_workers_give_the_same_archive_as_a_serial_import(make_archive, big_file, monkeypatch):
+    monkeypatch.setattr(parallel, "CHUNK_LINES", 2)  # several chunks in flight even for a small file
+    serial, in_workers, first, second = import_both_ways(make_archive, big_file)
+    assert second.stats.as_dict() == first.stats.as_dict()
+    assert first.stats.new_posts > 0 and first.stats.unchanged > 0 and first.stats.parse_errors == 3  # one in each copy of the pages, and ours
+    assert first.stats.relevant > 0  # relevance is computed in the workers
+    assert dump(in_workers) == dump(serial)
+    in_workers.db.execute("insert into posts_fts(posts_fts) values('integrity-check')")
+
+
+def test_importing_again_in_workers_adds_only_captures(make_archive, big_file):
+    archive = make_archive("again.db")
+    import_file(archive, "twarc2-jsonl", str(big_file), workers=2)
+    before = dump(archive)
+    result = import_file(archive, "twarc2-jsonl", str(big_file), workers=2)
+    assert result.stats.new_posts == 0 and result.stats.new_versions == 0
+    after = dump(archive)
+    # (each import records its sightings and the bad lines it met)
+    per_import = ("captures", "post_versions", "parse_errors")
+    assert {t: v for t, v in after.items() if t not in per_import} == {
+        t: v for t, v in before.items() if t not in per_import
+    }
+    assert len(after["captures"]) == 2 * len(before["captures"])
+
+
+def test_bad_line_in_a_worker_is_a_parse_error_with_its_line_number(make_archive, big_file):
+    archive = make_archive("errors.db")
+    import_file(archive, "twarc2-jsonl", str(big_file), workers=2)
+    lines = big_file.read_text(encoding="utf-8").splitlines()
+    locations = [row[0] for row in archive.db.execute("SELECT location FROM parse_errors ORDER BY id")]
+    assert locations[-1] == f"{big_file}:{len(lines)}"
+
+
+def test_spawned_workers_when_threads_are_running(make_archive, big_file, monkeypatch):
+    monkeypatch.setattr(parallel, "_start_method", lambda: "spawn")
+    serial, in_workers, first, second = import_both_ways(make_archive, big_file)
+    assert dump(in_workers) == dump(serial)
+
+
+def test_small_files_are_read_in_this_process(tmp_path):
+    assert parallel.worker_count(PAGES, None) == 0
+    assert parallel.worker_count(PAGES, 3) == 3
+    assert parallel.worker_count(tmp_path / "missing.jsonl", None) == 0
