@@ -231,8 +231,14 @@ def to_utc_iso(value: str | datetime | int | float | None) -> str | None:
         moment = value
     else:
         text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if _DAY.fullmatch(text):
             return text
+        common = _UTC_SECONDS.fullmatch(text)
+        if common and _valid_time(common):
+            # What every API sends ("2021-06-08T15:00:00.000Z"), without a
+            # round trip through datetime (a third of the cost of a post).
+            microseconds = int(((common.group(2) or "") + "000000")[:6])
+            return f"{common.group(1)}.{microseconds // 1000:03d}Z" if microseconds else f"{common.group(1)}Z"
         text = text.replace("Z", "+00:00").replace("z", "+00:00")
         try:
             moment = datetime.fromisoformat(text)
@@ -244,6 +250,21 @@ def to_utc_iso(value: str | datetime | int | float | None) -> str | None:
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UTC_SECONDS = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z")
+
+
+def _valid_time(match: re.Match) -> bool:
+    """Does a matched timestamp name a real moment (no 31 June, no 25:00)?"""
+    stamp = match.group(1)
+    try:
+        datetime(int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10]), int(stamp[11:13]), int(stamp[14:16]),
+                 int(stamp[17:19]))
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_twitter_v1_time(text: str) -> datetime:
