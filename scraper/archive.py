@@ -14,7 +14,7 @@ import hashlib
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -450,15 +450,19 @@ class Archive:
 
     # --- storing items ------------------------------------------------------
 
-    def store(self, items: Iterable[RawItem | Unparsed], run_id: int, keep_ids: bool = True) -> StoreStats:
+    def store(self, items: Iterable[RawItem | Unparsed | ReadItem], run_id: int, keep_ids: bool = True,
+              on_batch: Callable[[StoreStats], None] | None = None) -> StoreStats:
         """Normalise and store a stream of raw items, committing in batches
         (and at each page boundary of a live source). ``keep_ids=False`` for
-        streams of any size: memory then stays flat."""
+        streams of any size: memory then stays flat. ``on_batch`` is told the
+        running totals after each commit (a progress display)."""
         stats = StoreStats(keep_ids=keep_ids)
         with _fewer_collections():
             for batch in _batches(items, BATCH_SIZE):
                 with self.write():
                     self._store_batch(batch, run_id, stats)
+                if on_batch is not None:
+                    on_batch(stats)
         return stats
 
     def _store_batch(self, batch: list, run_id: int | None, stats: StoreStats) -> None:

@@ -472,7 +472,7 @@ def hydrate_pending(
 
 def import_file(
     archive: Archive, format_name: str, location: str, *, client=None, config: Config | None = None,
-    workers: int | None = None,
+    workers: int | None = None, on_batch: Callable[[StoreStats], None] | None = None,
 ) -> SourceResult:
     """``reactions import FORMAT LOCATION``: one file (or URL) as one source.
     With a config, an article's reported reactions are recorded too. Holds
@@ -480,7 +480,8 @@ def import_file(
 
     A large file of a line-based format (twarc2 JSONL) is read by ``workers``
     processes while this one stores (see scraper.parallel); None picks one
-    per CPU for files of 4 MiB and more, 0 reads in this process."""
+    per CPU for files of 4 MiB and more, 0 reads in this process.
+    ``on_batch`` is told the running totals after each commit."""
     reader = FILE_FORMATS.get(format_name)
     if reader is None:
         raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(FILE_FORMATS))})")
@@ -497,7 +498,7 @@ def import_file(
                 _store_article(archive, config, location, source_id, run_id, client, result)
             else:
                 result.stats = archive.store(_read_file(archive, format_name, location, source_id, workers), run_id,
-                                             keep_ids=False)
+                                             keep_ids=False, on_batch=on_batch)
         except (SourceError, InputError) as exc:
             result.status, result.error = "failed", str(exc)
         except OSError as exc:
