@@ -532,7 +532,7 @@ class Archive:
             if self._cut_page is None or self._cut_page[0] is not page:  # a page's items follow each other
                 self._cut_page = (page, items_of_page(page.format, page.text_again(), item.source_id, item.location))
             cut = self._cut_page[1][item.pointer]
-            item.payload, item.context = cut.payload, cut.context
+            item.payload, item.context, item.decoded = cut.payload, cut.context, cut.decoded
         return normalise(item)
 
     def _nearby_hashes(self, entry: ReadItem) -> list[str]:

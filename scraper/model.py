@@ -119,7 +119,7 @@ class RawItem:
     """
 
     format: str
-    payload: str
+    payload: str | None
     source_id: str
     location: str
     fetched_url: str | None = None
@@ -147,11 +147,22 @@ class RawItem:
             page=page,
         )
 
+    def payload_text(self) -> str:
+        """The payload as text. A reader that parsed a JSON object may leave
+        ``payload`` None and keep only ``decoded``: it is serialised here,
+        compactly with sorted keys, when needed (rarely: such items are
+        stored as pointers into their page)."""
+        if self.payload is not None:
+            return self.payload
+        from .jsonio import dumps
+
+        return dumps(self.decoded, sort_keys=True)
+
     def stored_payload(self) -> str:
         """What the archive keeps: payload and context, enough to re-normalise."""
         from .jsonio import dumps
 
-        return dumps({"format": self.format, "payload": self.payload, "context": self.context}, sort_keys=True)
+        return dumps({"format": self.format, "payload": self.payload_text(), "context": self.context}, sort_keys=True)
 
 
 @dataclass

@@ -33,6 +33,11 @@ from .sources.filestream import LINE_READERS, numbered_lines, open_text
 CHUNK_CHARS = 1 << 19
 # ... or this many lines (flattened files: one post a line).
 CHUNK_LINES = 500
+# Chunks handed out and not yet stored. New chunks are handed out only while
+# the archive takes items, not while it writes a batch (5000 items, about
+# ten chunks): the workers need more than a batch's worth queued to keep
+# working meanwhile. (About 10 MB of results at most.)
+CHUNKS_IN_FLIGHT = 24
 # Below this size a file is read in this process: starting workers costs more.
 MIN_PARALLEL_BYTES = 4 << 20
 
@@ -62,7 +67,7 @@ def read_in_workers(
     ) as pool:
         for chunk in _chunks(numbered_lines(stream)):
             in_flight.append(pool.apply_async(_read_chunk, (path, chunk)))
-            if len(in_flight) > 2 * workers:
+            if len(in_flight) >= CHUNKS_IN_FLIGHT:
                 yield from in_flight.popleft().get()
         while in_flight:
             yield from in_flight.popleft().get()

@@ -37,7 +37,7 @@ POST_SIGHTING_COLUMNS = (
 VERSION_CONTENT_COLUMNS = ("text", *POST_COUNT_COLUMNS, "edited_at", "content_hash")
 
 
-@dataclass
+@dataclass(slots=True)
 class PreparedPost:
     """A normalised post ready to be stored: what the archive needs to
     decide whether it is new, and, when it is, the values of its rows.
@@ -77,8 +77,7 @@ def read_item(item: RawItem, matchers: list[ElectionMatcher], keep_post: bool = 
     try:
         post = normalise(item)
     except ParseFailure as exc:
-        item.decoded = None
-        return ReadItem(item, None, str(exc))
+        return ReadItem(item, None, str(exc))  # (decoded kept: the payload may exist only there)
     item.decoded = None  # read: what follows need not hold the parsed JSON
     return ReadItem(item, prepare_post(post, matchers, keep_post=keep_post, nearby=nearby), None)
 

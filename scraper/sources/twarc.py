@@ -66,7 +66,7 @@ def items_from_line(line: str, source_id: str, location: str) -> Iterator[RawIte
             items = _page_items(value, source_id, location)
         elif "id" in value and "text" in value:
             page = unflatten(value)
-            items = items_from_v2_page(page, source_id, location)
+            items = items_from_v2_page(page, source_id, location, text_payloads=False)
             for item in items:
                 item.location = location  # one post per line: the line says it
                 item.pointer = ""  # the whole line is the post
@@ -98,10 +98,10 @@ def _page_items(page: dict, source_id: str, location: str) -> list[RawItem]:
     if data is None:
         return []
     if isinstance(data, dict):
-        items = items_from_v2_page({**page, "data": [data]}, source_id, location)
+        items = items_from_v2_page({**page, "data": [data]}, source_id, location, text_payloads=False)
         pointers = ["/data"]
     else:
-        items = items_from_v2_page(page, source_id, location)
+        items = items_from_v2_page(page, source_id, location, text_payloads=False)
         pointers = [f"/data/{index}" for index in range(len(data))]
     for item, pointer in zip(items, pointers):
         item.pointer = pointer

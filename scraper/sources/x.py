@@ -230,8 +230,11 @@ def items_from_v2_page(
     location: str,
     page: FetchedPage | None = None,
     account_handle: str | None = None,
+    text_payloads: bool = True,
 ) -> list[RawItem]:
-    """One RawItem per post in ``data``, each with the ``includes`` it refers to."""
+    """One RawItem per post in ``data``, each with the ``includes`` it refers
+    to. ``text_payloads=False`` leaves each item's payload as the parsed post
+    only (``decoded``), for readers that store the whole page instead."""
     parsed = parse_v2_page(body)
     includes = _IncludesIndex(parsed.get("includes", {}))
     items = []
@@ -239,7 +242,8 @@ def items_from_v2_page(
         context: dict[str, Any] = {"includes": includes.for_post(tweet)}
         if account_handle:
             context["account_handle"] = account_handle
-        item = RawItem.from_page(V2_FORMAT, _json_payload(tweet), source_id, f"{location}#data[{index}]", page, context)
+        payload = _json_payload(tweet) if text_payloads else None
+        item = RawItem.from_page(V2_FORMAT, payload, source_id, f"{location}#data[{index}]", page, context)
         item.decoded = tweet
         items.append(item)
     return items
