@@ -162,4 +162,6 @@ def precision(created_at: str | None) -> str | None:
 
 
 def to_json(value) -> str:
+    if not value and isinstance(value, list):
+        return "[]"  # most posts have no media, many no links
     return jsonio.dumps(value)
