@@ -79,9 +79,17 @@ def normalise(item: RawItem) -> Post:
     return finish_post(post)
 
 
+_sources_loaded = False
+
+
 def _load_sources() -> None:
-    # Source modules register their transforms on import.
-    from . import sources  # noqa: F401
+    # Source modules register their transforms on import (once: this runs
+    # for every post, and an import statement is not free).
+    global _sources_loaded
+    if not _sources_loaded:
+        from . import sources  # noqa: F401
+
+        _sources_loaded = True
 
 
 def finish_post(post: Post) -> Post:

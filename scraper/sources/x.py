@@ -278,8 +278,12 @@ class _IncludesIndex:
         media_keys = set()
         for post in [tweet, *referenced]:
             media_keys.update(post.get("attachments", {}).get("media_keys", []))
-        users = sorted((self.users[i] for i in user_ids if i in self.users), key=lambda u: self._user_order[id(u)])
-        media = sorted((self.media[k] for k in media_keys if k in self.media), key=lambda m: self._media_order[id(m)])
+        users = [self.users[i] for i in user_ids if i in self.users]
+        if len(users) > 1:
+            users.sort(key=lambda u: self._user_order[id(u)])
+        media = [self.media[k] for k in media_keys if k in self.media]
+        if len(media) > 1:
+            media.sort(key=lambda m: self._media_order[id(m)])
         selected = {"users": users, "tweets": referenced, "media": media}
         return {name: value for name, value in selected.items() if value}
 
