@@ -15,13 +15,22 @@ benchmarks/measure.py (wall time, peak RSS of that child). Variants:
                (reactions, posts, post_versions, captures, reported_reactions)
 
 rows/s counts every row written, over the whole command (start-up,
-datapackage.json, README, id lists and SHA256SUMS included).
+datapackage.json, README, id lists and SHA256SUMS included). The start-up
+alone, ``reactions --version`` (fastest of three), is logged first.
+
+Two options of this benchmark only: ``--archive PATH`` exports an existing
+archive instead of building one (``--sizes`` is then ignored; the archive is
+left in place), so that two versions of the code can be measured on the
+same archive; ``--repeat N`` runs each variant N times and keeps the fastest
+(a shared machine's timings vary by 15% and more from run to run).
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -55,14 +64,36 @@ def written_rows(stdout: str) -> dict[str, int]:
     return {name: int(n) for n, name in re.findall(r"(\d+) (\w+)", counts)}
 
 
+OPTIONS = {"archive": None, "repeat": 1}  # this benchmark's own options, see the docstring
+
+
+def log_startup(workdir: Path, log) -> None:
+    runs = [measure.run([*measure.tool("reactions", "scraper.cli"), "--version"], cwd=workdir) for _ in range(3)]
+    fastest = min(runs, key=lambda r: r.seconds)
+    log(f"start-up: reactions --version {fastest.seconds:.2f} s, {fastest.peak_rss_mib:.0f} MiB peak")
+
+
+def export_once(db: Path, variant: str, workdir: Path) -> tuple[measure.Run, int]:
+    out = workdir / "export"
+    shutil.rmtree(out, ignore_errors=True)
+    result = measure.run([*measure.tool("reactions", "scraper.cli"), "export", str(out), "--db", str(db),
+                          *VARIANTS[variant]], cwd=workdir)
+    size = measure.folder_bytes(out)
+    shutil.rmtree(out)
+    return result, size
+
+
 def bench_size(size: int, variants: list[str], config: Path, workdir: Path, log) -> list[dict]:
-    db = build_archive(size, config, workdir, log)
+    log_startup(workdir, log)
+    given = OPTIONS["archive"]
+    db = given.resolve() if given else build_archive(size, config, workdir, log)
+    if given:
+        with sqlite3.connect(db) as conn:
+            size = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
     results = []
     for variant in variants:
-        out = workdir / "export"
-        shutil.rmtree(out, ignore_errors=True)
-        result = measure.run([*measure.tool("reactions", "scraper.cli"), "export", str(out), "--db", str(db),
-                              *VARIANTS[variant]], cwd=workdir)
+        runs = [export_once(db, variant, workdir) for _ in range(max(1, OPTIONS["repeat"]))]
+        result, export_bytes = min(runs, key=lambda r: r[0].seconds)
         rows = written_rows(result.stdout)
         total = sum(rows.values())
         row = {
@@ -72,15 +103,16 @@ def bench_size(size: int, variants: list[str], config: Path, workdir: Path, log)
             "rows": total,
             "tables": rows,
             "seconds": round(result.seconds, 2),
+            "runs_seconds": [round(r.seconds, 2) for r, _ in runs],
             "rows_per_s": round(total / result.seconds),
-            "peak_rss_mib": round(result.peak_rss_mib, 1),
-            "export_bytes": measure.folder_bytes(out),
+            "peak_rss_mib": round(max(r.peak_rss_mib for r, _ in runs), 1),
+            "export_bytes": export_bytes,
         }
-        shutil.rmtree(out)
         log(f"  {variant}: {row['seconds']} s, {row['rows']:,} rows, {row['rows_per_s']:,} rows/s, "
-            f"{row['peak_rss_mib']} MiB peak")
+            f"{row['peak_rss_mib']} MiB peak" + (f" (runs: {row['runs_seconds']})" if len(runs) > 1 else ""))
         results.append(row)
-    measure.remove_database(db)
+    if not given:
+        measure.remove_database(db)
     return results
 
 
@@ -95,7 +127,14 @@ def table(results: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    measure.main(__doc__, VARIANTS, bench_size, table, argv, sizes_help="posts in the archive",
+    own = argparse.ArgumentParser(add_help=False)
+    own.add_argument("--archive", type=Path, help="export this archive instead of building one")
+    own.add_argument("--repeat", type=int, default=1, help="runs per variant; the fastest is kept")
+    options, rest = own.parse_known_args(argv)
+    OPTIONS.update(archive=options.archive, repeat=options.repeat)
+    if options.archive:
+        rest += ["--sizes", "0"]  # one pass over bench_size, on the archive given
+    measure.main(__doc__, VARIANTS, bench_size, table, rest, sizes_help="posts in the archive",
                  config_help="config the archive is built with", default_config=DEFAULT_CONFIG, prefix="bench-export-")
 
 

@@ -2,7 +2,9 @@
 
 Kept apart from scraper/cli.py so that it imports nothing from it (cli.py
 registers it with ``cli.add_command(export_command)``); its ``--db`` option
-is the same as every other command's (a test keeps them in step).
+is the same as every other command's (a test keeps them in step). The
+archive is handed to the export by its path: opening it through
+scraper.archive would load every importer first.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from .archive import Archive
 from .cli_options import db_option
 from .errors import ArchiveUnwritableError
 from .export import FORMATS, TABLES, ExportFilters, export_package
@@ -66,7 +67,7 @@ def export_command(folder, db_path, format_name, tables, elections, countries, r
     )
     chosen = OTHER_TABLES if "all" in tables else tuple(tables)
     result = export_package(
-        Archive(db_path), folder, format_name=format_name, tables=chosen, filters=filters, overwrite=overwrite
+        db_path, folder, format_name=format_name, tables=chosen, filters=filters, overwrite=overwrite
     )
     rows = ", ".join(f"{count} {name}" for name, count in result.rows.items())
     ids = ", ".join(f"{count} {platform}" for platform, count in sorted(result.id_lists.items())) or "none"

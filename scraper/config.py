@@ -13,13 +13,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from .errors import ConfigError
-from .sources import WatchedAccount
+
+if TYPE_CHECKING:
+    from .sources import WatchedAccount
 
 ROLE_KINDS = (
     "head_of_state",
@@ -73,6 +75,10 @@ class Leader:
     notes: str | None = None
 
     def watched_accounts(self, platform: str) -> list[WatchedAccount]:
+        # Imported here: loading the sources loads every importer, which
+        # reading a config (or ROLE_KINDS, for an export) does not need.
+        from .sources import WatchedAccount
+
         return [
             WatchedAccount(self.id, a.platform, a.handle, a.platform_id, a.url)
             for a in self.accounts

@@ -14,6 +14,13 @@ the selected posts. Everything is read in one snapshot, streamed in batches
 (memory stays flat however large the archive) and written in a fixed order
 with no clock time inside, so the same archive and options give
 byte-identical files. Nothing is read from the environment.
+
+For speed (benchmarks/bench_export.py), with the same bytes: the reactions
+are computed from the view's own tables, sorting keys rather than whole rows
+(see REPLICATED_VIEW_SHA256); CSV is made a column of a batch at a time, as
+csv.writer would write it (see csv_lines); each file is hashed as it is
+written; and the selected posts are read as few times as possible (one pass
+gives the reactions and the id lists when there is one election).
 """
 
 from __future__ import annotations
@@ -26,17 +33,22 @@ import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .archive import Archive
-from .config import ROLE_KINDS
 from .errors import ArchiveLockedError, ArchiveUnwritableError, InputError
-from .model import PLATFORMS
-from .publish import load_metadata
-from .schema import schema_is_current
+
+if TYPE_CHECKING:
+    from .archive import Archive
+
+# The archive, config, model, publish and schema modules are imported where
+# they are used: `reactions export` loads this module at start-up, and an
+# export needs neither the importers that scraper.archive loads nor, for
+# `reactions --help`, sqlite-utils.
 
 FORMATS = ("csv", "jsonl", "parquet")
 TABLES = ("reactions", "posts", "post_versions", "captures", "reported_reactions")
@@ -201,6 +213,9 @@ def _reported_where(filters: ExportFilters) -> tuple[str, list]:
 
 def _check_filters(db, filters: ExportFilters) -> None:
     """Unknown values are almost always typos: say so instead of exporting nothing."""
+    from .config import ROLE_KINDS
+    from .model import PLATFORMS
+
     known_elections = [row[0] for row in db.execute("SELECT id FROM elections ORDER BY id")]
     known_countries = {row[0] for row in db.execute("SELECT code FROM countries")}
     for name, values, known in (
@@ -215,27 +230,165 @@ def _check_filters(db, filters: ExportFilters) -> None:
             raise InputError(f"--{name} {', '.join(unknown)}: not in this archive{listed}")
 
 
-SELECTION_TABLE = "temp.export_selection"
+# Temporary tables of one export (the archive itself is not written).
+SELECTION_TABLE = "temp.export_selection"  # the posts of the selected reactions
+ORDER_TABLE = "temp.export_order"  # the selected reactions' keys, in export order
+ROLE_DAYS_TABLE = "temp.export_role_days"  # the role each selected leader held on each day
+PROVENANCE_TABLE = "temp.export_captures"  # the selected posts' captures, counted by source and tool version
+TEMP_TABLES = (SELECTION_TABLE, ORDER_TABLE, ROLE_DAYS_TABLE, PROVENANCE_TABLE)
+
+# The reactions view of scraper/schema.py, computed here from the same
+# tables. Reading the view itself costs, for every row, a subquery with a
+# sort to find the role held that day, and its ORDER BY sorts whole rows
+# (text included). The export instead reads, in one pass over the view, only
+# the keys of the selected rows and their small columns, sorted (ORDER_TABLE);
+# finds each leader's role once per day (ROLE_DAYS_TABLE, with the view's own
+# subquery); then reads the posts in that order, and takes the columns of the
+# leader (country, coordinates) and of the role from the leaders and roles,
+# looked up once each. It does so only for an archive whose view is the one
+# described here (the same SQL, whitespace aside: REPLICATED_VIEW_SHA256); any
+# other view is read as it is, more slowly. tests/test_export.py checks that
+# the hash is that of scraper.schema.REACTIONS_VIEW and that both ways give
+# the same files.
+REPLICATED_VIEW_SHA256 = "1d7063cf214970ef58be52478400b982650e3f31c8aedbb13eeb6770b5522448"
+# View columns copied into ORDER_TABLE by the pass over the view.
+ORDER_COLUMNS = ("election", "post_rowid", "post_id", "leader_id", "hours_after_result", "matched_terms", "score")
+# View columns read from the post (p) or from ORDER_TABLE (k), in export order.
+FETCHED_COLUMNS = {
+    "created_at": "p.created_at",
+    "author": "p.author_name",
+    "platform": "p.platform",
+    "handle": "p.handle",
+    "text": "p.text",
+    "hours_after_result": "k.hours_after_result",
+    "language": "p.language",
+    "url": "p.url",
+    "election": "k.election",
+    "leader_id": "k.leader_id",
+    "display_name": "p.display_name",
+    "matched_terms": "k.matched_terms",
+    "score": "k.score",
+    "hashtags": "p.hashtags",
+    "mentions": "p.mentions",
+    "links": "p.links",
+    "reply_count": "p.reply_count",
+    "repost_count": "p.repost_count",
+    "like_count": "p.like_count",
+    "is_edited": "p.is_edited",
+    "deleted_at": "p.deleted_at",
+    "created_at_precision": "p.created_at_precision",
+    "first_captured_at": "p.first_captured_at",
+    "post_id": "p.id",
+    "post_rowid": "p.rowid",
+}
+# View columns that depend only on the leader (l.id, the view's leader_id) or
+# only on the role (r.id), as the view joins them.
+LEADER_COLUMNS = {
+    "country": "c.name",
+    "country_code": "l.country",
+    "latitude": "c.latitude",
+    "longitude": "c.longitude",
+}
+LEADERS_QUERY = "SELECT l.id, {columns} FROM leaders l LEFT JOIN countries c ON c.code = l.country"
+ROLE_COLUMNS = {"role": "r.title", "role_kind": "r.kind"}
+ROLES_QUERY = "SELECT r.id, {columns} FROM roles r"
+# The view's subquery for the role held on the post's day.
+ROLE_ON_DAY = (
+    "SELECT r2.id FROM roles r2 "
+    "WHERE r2.leader_id = o.leader_id "
+    "AND r2.start_date <= o.day "
+    "AND (r2.end_date IS NULL OR r2.end_date >= o.day) "
+    "ORDER BY r2.precedence, r2.start_date DESC "
+    "LIMIT 1"
+)
+# The export order of reactions; election and post id make it total.
+REACTIONS_ORDER = "r.election, r.created_at, r.post_id"
 
 
-def _select_posts(db, filters: ExportFilters) -> None:
-    """The posts of the selected reactions, once, for the other tables and
-    the id lists (a temporary table: the archive itself is not written)."""
+def view_fingerprint(sql: str) -> str:
+    """SHA-256 of a view's SQL with its whitespace made single spaces."""
+    return hashlib.sha256(" ".join(sql.split()).encode("utf-8")).hexdigest()
+
+
+def _view_is_replicated(db) -> bool:
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'reactions'").fetchone()
+    return row is not None and row[0] is not None and view_fingerprint(row[0]) == REPLICATED_VIEW_SHA256
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """Where the posts of the selected reactions are listed, each once: a
+    temporary table with post_id (and post_rowid when ``replicated``), read
+    in posting order (created_at, id) by its seq when ``in_order``."""
+
+    table: str
+    replicated: bool
+    in_order: bool = False
+
+    def posts(self) -> str:
+        """FROM clause of the selected posts, as p."""
+        join = "p.rowid = s.post_rowid" if self.replicated else "p.id = s.post_id"
+        return f"{self.table} s JOIN posts p ON {join}"
+
+    def posts_order(self, by_platform: bool = False) -> str:
+        """ORDER BY for posting order (created_at, id), platform by platform
+        if asked (where each platform's posts go to their own file anyway)."""
+        if self.in_order:
+            return "s.seq"
+        return ("p.platform, " if by_platform else "") + "p.created_at, p.id"
+
+
+def _select(db, filters: ExportFilters, replicated: bool) -> _Selection:
+    """Fill the temporary tables: when the view is the one replicated here,
+    the reactions' keys in export order and the roles; and the posts of the
+    selected reactions, once, for the other tables, the id lists and the
+    provenance. With one election, ORDER_TABLE already lists each post once,
+    in posting order: it is the selection, and the posts need no sorting."""
     where, params = reactions_where(filters)
-    db.execute(f"DROP TABLE IF EXISTS {SELECTION_TABLE}")
-    db.execute(f"CREATE TABLE {SELECTION_TABLE} (post_id TEXT PRIMARY KEY)")
-    db.execute(f"INSERT OR IGNORE INTO {SELECTION_TABLE} SELECT r.post_id FROM reactions r WHERE {where}", params)
+    _drop_temp_tables(db)
+    if not replicated:
+        db.execute(f"CREATE TABLE {SELECTION_TABLE} (post_id TEXT PRIMARY KEY)")
+        db.execute(f"INSERT OR IGNORE INTO {SELECTION_TABLE} SELECT r.post_id FROM reactions r WHERE {where}", params)
+        return _Selection(SELECTION_TABLE, replicated=False)
+    # Columns without a declared type keep the view's values as they are (no
+    # affinity), so they compare and read back exactly as the view's. Rows go
+    # in in the ORDER BY's order, so seq (the rowid) numbers them in it.
+    copied = ", ".join(ORDER_COLUMNS)
+    db.execute(f"CREATE TABLE {ORDER_TABLE} (seq INTEGER PRIMARY KEY, {copied}, day)")
+    db.execute(
+        f"INSERT INTO {ORDER_TABLE} ({copied}, day) "
+        f"SELECT {', '.join('r.' + c for c in ORDER_COLUMNS)}, substr(r.created_at, 1, 10) "
+        f"FROM reactions r WHERE {where} ORDER BY {REACTIONS_ORDER}",
+        params,
+    )
+    db.execute(f"CREATE TABLE {ROLE_DAYS_TABLE} (leader_id, day, role_id, PRIMARY KEY (leader_id, day))")
+    db.execute(
+        f"INSERT INTO {ROLE_DAYS_TABLE} (leader_id, day, role_id) SELECT o.leader_id, o.day, ({ROLE_ON_DAY}) "
+        f"FROM (SELECT DISTINCT leader_id, day FROM {ORDER_TABLE} WHERE leader_id IS NOT NULL) o"
+    )
+    if db.execute(f"SELECT count(DISTINCT election) FROM {ORDER_TABLE}").fetchone()[0] <= 1:
+        return _Selection(ORDER_TABLE, replicated=True, in_order=True)
+    db.execute(f"CREATE TABLE {SELECTION_TABLE} (post_id TEXT PRIMARY KEY, post_rowid INTEGER)")
+    db.execute(f"INSERT OR IGNORE INTO {SELECTION_TABLE} SELECT post_id, post_rowid FROM {ORDER_TABLE}")
+    return _Selection(SELECTION_TABLE, replicated=True)
 
 
-def _table_query(name: str, columns: list[str], filters: ExportFilters) -> tuple[str, list]:
+def _drop_temp_tables(db) -> None:
+    for name in TEMP_TABLES:
+        db.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _table_query(name: str, columns: list[str], filters: ExportFilters, selection: _Selection) -> tuple[str, list]:
     """The query of one exported table, in a stable order (a unique key last)."""
-    selected = f"JOIN {SELECTION_TABLE} s ON s.post_id = "
+    selected = f"JOIN {selection.table} s ON s.post_id = "
     listed = ", ".join(f"t.{c}" for c in columns)
     if name == "reactions":
-        where, params = reactions_where(filters, "t")
-        return f"SELECT {listed} FROM reactions t WHERE {where} ORDER BY t.election, t.created_at, t.post_id", params
+        where, params = reactions_where(filters, "r")
+        listed = ", ".join(f"r.{c}" for c in columns)
+        return f"SELECT {listed} FROM reactions r WHERE {where} ORDER BY {REACTIONS_ORDER}", params
     if name == "posts":
-        return f"SELECT {listed} FROM posts t {selected}t.id ORDER BY t.created_at, t.id", []
+        listed = ", ".join(f"p.{c}" for c in columns)
+        return f"SELECT {listed} FROM {selection.posts()} ORDER BY {selection.posts_order()}", []
     if name == "post_versions":
         return f"SELECT {listed} FROM post_versions t {selected}t.post_id ORDER BY t.post_id, t.version, t.id", []
     if name == "captures":
@@ -249,6 +402,56 @@ def _table_query(name: str, columns: list[str], filters: ExportFilters) -> tuple
             params,
         )
     raise InputError(f"unknown table {name!r} (exportable: {', '.join(TABLES)})")
+
+
+# Post columns the id lists need beside the view's platform and url.
+ID_LIST_COLUMNS = {"native_id": "p.native_id", "id_is_derived": "p.id_is_derived"}
+
+
+def _reaction_batches(db, columns: list[str], batch_size: int, id_lists: _IdLists | None = None) -> Iterator[list]:
+    """The selected reactions, in export order, as batches of columns (see
+    the comment at REPLICATED_VIEW_SHA256): the post's columns from a pass
+    over ORDER_TABLE, the leader's and the role's from lookups by key. With
+    ``id_lists`` (one election: each post once, in posting order), the posts'
+    ids are listed on the way rather than by a second pass over the posts."""
+    fetched = [c for c in columns if c in FETCHED_COLUMNS]
+    needed = ["leader_id"] + (["platform", "url", *ID_LIST_COLUMNS] if id_lists is not None else [])
+    read = fetched + [c for c in needed if c not in fetched]  # leader_id: the key of the leader's columns
+    sources = {**FETCHED_COLUMNS, **ID_LIST_COLUMNS}
+    leader_columns = [c for c in columns if c in LEADER_COLUMNS]
+    role_columns = [c for c in columns if c in ROLE_COLUMNS]
+    lookups = {
+        **_lookups(db, LEADERS_QUERY, LEADER_COLUMNS, leader_columns),
+        **_lookups(db, ROLES_QUERY, ROLE_COLUMNS, role_columns),
+    }
+    key_of = {**dict.fromkeys(leader_columns, "leader_id"), **dict.fromkeys(role_columns, "role_id")}
+    sql = (
+        f"SELECT {', '.join(sources[c] for c in read)}, d.role_id "
+        f"FROM {ORDER_TABLE} k JOIN posts p ON p.rowid = k.post_rowid "
+        f"LEFT JOIN {ROLE_DAYS_TABLE} d ON d.leader_id = k.leader_id AND d.day = k.day ORDER BY k.seq"
+    )
+    for batch in _rows(db, sql, [], batch_size):
+        *values, role_ids = zip(*batch)
+        by_name = {**dict(zip(read, values)), "role_id": role_ids}
+        if id_lists is not None:
+            id_lists.add_from_columns(*(by_name[c] for c in ("platform", "native_id", "url", "id_is_derived")))
+        yield [
+            by_name[c] if c in FETCHED_COLUMNS else list(map(lookups[c].get, by_name[key_of[c]]))
+            for c in columns
+        ]
+
+
+def _lookups(db, query: str, sources: dict[str, str], wanted: list[str]) -> dict[str, dict]:
+    """Per column, its value by key (a leader's id, a role's id), read once."""
+    if not wanted:
+        return {}
+    found = {c: {} for c in wanted}
+    for key, *values in db.execute(query.format(columns=", ".join(sources[c] for c in wanted))):
+        if key is None:  # a NULL key joins nothing in the view
+            continue
+        for column, value in zip(wanted, values):
+            found[column][key] = value
+    return found
 
 
 def _columns(db, name: str) -> tuple[list[str], list[str]]:
@@ -288,32 +491,152 @@ def _rows(db, sql: str, params: list, batch_size: int) -> Iterator[list[tuple]]:
         yield batch
 
 
-def _write_csv(path: Path, table: _Table, batches: Iterator[list[tuple]]) -> int:
+def _column_batches(batches: Iterator[list[tuple]]) -> Iterator[list]:
+    """Batches of rows as batches of columns, the shape the writers take."""
+    for batch in batches:
+        yield list(zip(*batch))
+
+
+class _DataFile:
+    """A file of the package, written as UTF-8 and hashed on the way, so that
+    datapackage.json and SHA256SUMS need no second read of it."""
+
+    def __init__(self, path: Path, digests: dict[Path, str]):
+        self.path = path
+        self.digests = digests
+        self.sha256 = hashlib.sha256()
+
+    def __enter__(self) -> "_DataFile":
+        self.file = self.path.open("wb")
+        return self
+
+    def write(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self.sha256.update(data)
+        self.file.write(data)
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.file.close()
+        if exc_type is None:
+            self.digests[self.path] = self.sha256.hexdigest()
+
+
+# --- CSV ----------------------------------------------------------------------
+# The bytes are those of csv.writer(file, lineterminator="\n") (QUOTE_MINIMAL),
+# made a column of a batch at a time: csv.writer looks at every character of
+# every field on its own, about 10 us for a row of the reactions table, where
+# one scan of a whole column says whether any of its values needs quotes.
+
+
+def _csv_quoted_characters() -> str:
+    """The characters that make csv.writer quote a field, asked of csv.writer
+    itself, so that the fast writer follows this Python's rules."""
+    import io
+
+    found = []
+    for code in range(128):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow([f"a{chr(code)}b", "c"])
+        if buffer.getvalue().startswith('"'):
+            found.append(chr(code))
+    return "".join(found)
+
+
+CSV_QUOTED_CHARACTERS = _csv_quoted_characters()
+_NONE = type(None)
+
+
+def _csv_needs_quotes(text: str) -> bool:
+    return any(character in text for character in CSV_QUOTED_CHARACTERS)
+
+
+if sorted(CSV_QUOTED_CHARACTERS) == sorted(',"\n'):  # Python 3.11's: spelt out, twice as fast as a regex
+
+    def _csv_quote_each(texts) -> list[str]:
+        return ['"' + t.replace('"', '""') + '"' if ("," in t or '"' in t or "\n" in t) else t for t in texts]
+
+else:
+    _csv_search = re.compile("[" + re.escape(CSV_QUOTED_CHARACTERS) + "]").search
+
+    def _csv_quote_each(texts) -> list[str]:
+        return ['"' + t.replace('"', '""') + '"' if _csv_search(t) else t for t in texts]
+
+
+def _csv_text(value) -> str:
+    """A value as csv.writer writes it, before quoting: None empty, a float by
+    its repr, anything else by str."""
+    if value is None:
+        return ""
+    if type(value) is float:
+        return float.__repr__(value)
+    return value if type(value) is str else str(value)
+
+
+def _csv_column(values) -> list[str] | tuple:
+    """One column of a batch as CSV fields."""
+    try:
+        joined = "".join(values)  # text only, the common case: no other look at the values
+        texts = values
+    except TypeError:
+        texts = _csv_texts(values)
+        joined = "".join(texts)
+    if _csv_needs_quotes(joined):
+        return _csv_quote_each(texts)
+    return texts
+
+
+def _csv_texts(values) -> list[str]:
+    kinds = set(map(type, values))
+    if kinds == {_NONE}:
+        return [""] * len(values)
+    if kinds == {int}:
+        return list(map(str, values))
+    if kinds <= {str, _NONE}:
+        return ["" if value is None else value for value in values]
+    if kinds <= {int, _NONE}:
+        return ["" if value is None else str(value) for value in values]
+    if kinds <= {float, _NONE}:
+        # Few distinct values (hours, scores, coordinates): each repr is made
+        # once. Zero is left out, as -0.0 and 0.0 are one key but two reprs.
+        reprs = {value: repr(value) for value in set(values) if value}
+        return [reprs[value] if value else "" if value is None else repr(value) for value in values]
+    return list(map(_csv_text, values))
+
+
+def csv_lines(columns: list) -> str:
+    """Columns of equal length as the lines csv.writer would write for their
+    rows, with ``lineterminator="\\n"``."""
+    if not columns or not len(columns[0]):
+        return ""
+    fields = [_csv_column(values) for values in columns]
+    if len(fields) == 1:  # csv.writer quotes a row that would otherwise be an empty line
+        fields = [['""' if field == "" else field for field in fields[0]]]
+    return "\n".join(map(",".join, zip(*fields))) + "\n"
+
+
+def _write_csv(out: _DataFile, table: _Table, batches: Iterator[list]) -> int:
     count = 0
-    with path.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(table.columns)
-        for batch in batches:
-            writer.writerows(batch)
-            count += len(batch)
+    out.write(csv_lines([[name] for name in table.columns]))
+    for columns in batches:
+        out.write(csv_lines(columns))
+        count += len(columns[0])
     return count
 
 
-def _write_jsonl(path: Path, table: _Table, batches: Iterator[list[tuple]]) -> int:
+def _write_jsonl(out: _DataFile, table: _Table, batches: Iterator[list]) -> int:
     """One JSON object per line; JSON columns become real arrays and objects."""
     decode = [i for i, kind in enumerate(table.types) if kind in ("array", "object")]
     count = 0
-    with path.open("w", encoding="utf-8", newline="\n") as file:
-        for batch in batches:
-            lines = []
-            for row in batch:
-                values = list(row)
-                for i in decode:
-                    if values[i] is not None:
-                        values[i] = json.loads(values[i])
-                lines.append(json.dumps(dict(zip(table.columns, values)), ensure_ascii=False, separators=(",", ":")))
-            file.write("\n".join(lines) + "\n")
-            count += len(batch)
+    for columns in batches:
+        lines = []
+        for row in zip(*columns):
+            values = list(row)
+            for i in decode:
+                if values[i] is not None:
+                    values[i] = json.loads(values[i])
+            lines.append(json.dumps(dict(zip(table.columns, values)), ensure_ascii=False, separators=(",", ":")))
+        out.write("\n".join(lines) + "\n")
+        count += len(lines)
     return count
 
 
@@ -328,7 +651,7 @@ def _parquet_modules():
     return pyarrow, pyarrow.parquet
 
 
-def _write_parquet(path: Path, table: _Table, batches: Iterator[list[tuple]], descriptions: dict) -> int:
+def _write_parquet(path: Path, table: _Table, batches: Iterator[list], descriptions: dict) -> int:
     """One row group per batch; JSON columns stay JSON text (as in CSV), and
     each column carries its description as field metadata."""
     pa, pq = _parquet_modules()
@@ -341,14 +664,13 @@ def _write_parquet(path: Path, table: _Table, batches: Iterator[list[tuple]], de
     )
     count = 0
     with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
-        for batch in batches:
-            columns = list(zip(*batch))
+        for columns in batches:
             writer.write_batch(
                 pa.RecordBatch.from_arrays(
                     [pa.array(values, type=f.type) for values, f in zip(columns, schema)], schema=schema
                 )
             )
-            count += len(batch)
+            count += len(columns[0])
         if count == 0:
             writer.write_table(schema.empty_table())
     return count
@@ -379,36 +701,76 @@ def dehydrated_id(platform: str, native_id: str | None, url: str | None) -> str 
     return None
 
 
-def _write_id_lists(db, folder: Path) -> tuple[dict[str, int], int]:
-    """ids/<platform>.txt for the selected posts, in posting order; returns
-    the counts per platform and how many selected posts have no shareable id."""
-    platforms = tuple(ID_LIST_TITLES)
-    cursor = db.execute(
-        f"SELECT p.platform, p.native_id, p.url FROM posts p JOIN {SELECTION_TABLE} s ON s.post_id = p.id "
-        "WHERE p.id_is_derived = 0 "
-        f"AND p.platform IN ({', '.join('?' * len(platforms))}) ORDER BY p.platform, p.created_at, p.id",
-        platforms,
-    )
-    counts: dict[str, int] = {}
-    files = {}
-    try:
+class _IdLists:
+    """ids/<platform>.txt for the selected posts, in posting order, written as
+    the posts come: from the pass over the reactions when that pass meets
+    each post once in posting order (one election), else from a query."""
+
+    def __init__(self, folder: Path, digests: dict[Path, str], opened: ExitStack):
+        self.folder = folder
+        self.digests = digests
+        self.opened = opened  # closes the files, however the export ends
+        self.files: dict[str, _DataFile] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, posts) -> None:
+        """(platform, native_id, url) of posts with an id of their own
+        (id_is_derived = 0) on a platform with a list."""
+        lines: dict[str, list[str]] = {}
+        for platform, native_id, url in posts:
+            value = dehydrated_id(platform, native_id, url)
+            if value is not None:
+                lines.setdefault(platform, []).append(value + "\n")
+        for platform, values in lines.items():
+            if platform not in self.files:
+                (self.folder / "ids").mkdir(exist_ok=True)
+                path = self.folder / "ids" / f"{platform}.txt"
+                self.files[platform] = self.opened.enter_context(_DataFile(path, self.digests))
+            self.files[platform].write("".join(values))
+            self.counts[platform] = self.counts.get(platform, 0) + len(values)
+
+    def add_selected(self, db, selection: _Selection) -> None:
+        platforms = tuple(ID_LIST_TITLES)
+        cursor = db.execute(
+            f"SELECT p.platform, p.native_id, p.url FROM {selection.posts()} "
+            f"WHERE p.id_is_derived = 0 AND p.platform IN ({', '.join('?' * len(platforms))}) "
+            f"ORDER BY {selection.posts_order(by_platform=True)}",
+            platforms,
+        )
         for batch in iter(lambda: cursor.fetchmany(BATCH_SIZE), []):
-            lines: dict[str, list[str]] = {}
-            for platform, native_id, url in batch:
-                value = dehydrated_id(platform, native_id, url)
-                if value is not None:
-                    lines.setdefault(platform, []).append(value + "\n")
-            for platform, values in lines.items():
-                if platform not in files:
-                    (folder / "ids").mkdir(exist_ok=True)
-                    files[platform] = (folder / "ids" / f"{platform}.txt").open("w", encoding="utf-8", newline="\n")
-                files[platform].writelines(values)
-                counts[platform] = counts.get(platform, 0) + len(values)
-    finally:
-        for file in files.values():
-            file.close()
-    selected = db.execute(f"SELECT count(*) FROM {SELECTION_TABLE}").fetchone()[0]
-    return counts, selected - sum(counts.values())
+            self.add(batch)
+
+    def add_from_columns(self, platforms, native_ids, urls, derived) -> None:
+        """The same posts, from columns of the reactions pass, filtered as
+        add_selected's query filters them."""
+        self.add(
+            (platform, native_id, url)
+            for platform, native_id, url, is_derived in zip(platforms, native_ids, urls, derived)
+            if is_derived == 0 and platform in ID_LIST_TITLES
+        )
+
+    def written(self) -> dict[str, int]:
+        """Ids per platform, in platform order (as datapackage.json lists them)."""
+        return dict(sorted(self.counts.items()))
+
+
+def _counts(db, selection: _Selection) -> dict[str, int]:
+    """Selected posts, the roster leaders who wrote them and their countries.
+    ORDER_TABLE already holds each reaction's leader (the view's leader_id;
+    a post has the same whatever the election): no second pass over the posts."""
+    if selection.replicated:
+        posts = db.execute(f"SELECT count(*) FROM {selection.table}").fetchone()[0]
+        leaders = db.execute(f"SELECT count(DISTINCT leader_id) FROM {ORDER_TABLE}").fetchone()[0]
+        countries = db.execute(
+            f"SELECT count(DISTINCT l.country) FROM leaders l WHERE l.id IN (SELECT leader_id FROM {ORDER_TABLE})"
+        ).fetchone()[0]
+    else:
+        posts, leaders, countries = db.execute(
+            "SELECT count(*), count(DISTINCT l.id), count(DISTINCT l.country) "
+            f"FROM {selection.posts()} "
+            "LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leaders l ON l.id = a.leader_id"
+        ).fetchone()
+    return {"posts": posts, "leaders": leaders, "countries": countries}
 
 
 # --- describing -------------------------------------------------------------------
@@ -444,7 +806,8 @@ def _table_schema(table: _Table, columns_meta: dict, exported: set[str]) -> dict
     return schema
 
 
-def _resource(table: _Table, format_name: str, folder: Path, tables_meta: dict, exported: set[str]) -> dict:
+def _resource(table: _Table, format_name: str, folder: Path, tables_meta: dict, exported: set[str],
+              digests: dict[Path, str]) -> dict:
     meta = tables_meta.get(table.name, {})
     resource = {
         "name": resource_name(table.name),
@@ -457,12 +820,12 @@ def _resource(table: _Table, format_name: str, folder: Path, tables_meta: dict, 
     }
     if format_name != "parquet":
         resource["encoding"] = "utf-8"
-    resource.update(_file_integrity(folder / table.path))
+    resource.update(_file_integrity(folder / table.path, digests))
     resource["schema"] = _table_schema(table, meta.get("columns", {}), exported)
     return resource
 
 
-def _id_list_resource(platform: str, folder: Path) -> dict:
+def _id_list_resource(platform: str, folder: Path, digests: dict[Path, str]) -> dict:
     path = f"ids/{platform}.txt"
     return {
         "name": f"ids-{platform}",
@@ -476,12 +839,13 @@ def _id_list_resource(platform: str, folder: Path) -> dict:
         "format": "txt",
         "mediatype": "text/plain",
         "encoding": "utf-8",
-        **_file_integrity(folder / path),
+        **_file_integrity(folder / path, digests),
     }
 
 
-def _file_integrity(path: Path) -> dict:
-    return {"bytes": path.stat().st_size, "hash": f"sha256:{_sha256(path)}"}
+def _file_integrity(path: Path, digests: dict[Path, str]) -> dict:
+    digest = digests.get(path) or _sha256(path)
+    return {"bytes": path.stat().st_size, "hash": f"sha256:{digest}"}
 
 
 def _sha256(path: Path) -> str:
@@ -492,56 +856,60 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _provenance(db, filters: ExportFilters) -> dict:
-    """What the README and datapackage.json say about where the data came from."""
-    first, last = db.execute(
-        "SELECT min(c.retrieved_at), max(c.retrieved_at) "
-        f"FROM captures c JOIN {SELECTION_TABLE} s ON s.post_id = c.post_id"
-    ).fetchone()
-    # From the selected posts, not the view again: a post's role does not
-    # depend on the election, so its elections are those it is relevant to.
-    chosen = f" AND ep.election_id IN ({', '.join('?' * len(filters.elections))})" if filters.elections else ""
+def _provenance(db, filters: ExportFilters, selection: _Selection, counts: dict[str, int]) -> dict:
+    """What the README and datapackage.json say about where the data came
+    from. The selected posts' captures are read once, counted by source and
+    tool version; the capture period, the sources and the tool versions come
+    from those counts."""
+    db.execute(
+        f"CREATE TABLE {PROVENANCE_TABLE} AS SELECT c.source_id AS source_id, c.tool_version AS tool_version, "
+        "min(c.retrieved_at) AS first, max(c.retrieved_at) AS last, count(*) AS captures "
+        f"FROM captures c JOIN {selection.table} s ON s.post_id = c.post_id GROUP BY c.source_id, c.tool_version"
+    )
+    first, last = db.execute(f"SELECT min(first), max(last) FROM {PROVENANCE_TABLE}").fetchone()
+    # A post's role does not depend on the election, so its elections are
+    # those it is relevant to (ORDER_TABLE has them already, when there is one).
+    if selection.replicated:
+        chosen, params = f"SELECT election FROM {ORDER_TABLE}", []
+    else:
+        chosen = f"SELECT ep.election_id FROM election_posts ep JOIN {selection.table} s ON s.post_id = ep.post_id"
+        if filters.elections:
+            chosen += f" AND ep.election_id IN ({', '.join('?' * len(filters.elections))})"
+        params = list(filters.elections)
     elections = [
         dict(zip(("id", "name", "result_announced_at", "result_label"), row))
         for row in db.execute(
-            "SELECT e.id, e.name, e.result_announced_at, e.result_label FROM elections e WHERE e.id IN "
-            f"(SELECT ep.election_id FROM election_posts ep JOIN {SELECTION_TABLE} s ON s.post_id = ep.post_id"
-            f"{chosen}) ORDER BY e.id",
-            list(filters.elections),
+            "SELECT e.id, e.name, e.result_announced_at, e.result_label FROM elections e "
+            f"WHERE e.id IN ({chosen}) ORDER BY e.id",
+            params,
         )
     ]
     sources = [
         dict(zip(("id", "kind", "location", "title", "outlet", "published_at", "captures"), row))
         for row in db.execute(
-            "SELECT c.source_id, so.kind, so.location, so.title, so.outlet, so.published_at, count(*) "
-            f"FROM captures c JOIN {SELECTION_TABLE} s ON s.post_id = c.post_id "
-            "LEFT JOIN sources so ON so.id = c.source_id GROUP BY c.source_id ORDER BY c.source_id"
+            "SELECT c.source_id, so.kind, so.location, so.title, so.outlet, so.published_at, sum(c.captures) "
+            f"FROM {PROVENANCE_TABLE} c LEFT JOIN sources so ON so.id = c.source_id "
+            "GROUP BY c.source_id ORDER BY c.source_id"
         )
     ]
     tool_versions = [
         row[0]
         for row in db.execute(
-            f"SELECT DISTINCT c.tool_version FROM captures c JOIN {SELECTION_TABLE} s ON s.post_id = c.post_id "
-            "WHERE c.tool_version IS NOT NULL ORDER BY 1"
+            f"SELECT DISTINCT tool_version FROM {PROVENANCE_TABLE} WHERE tool_version IS NOT NULL ORDER BY 1"
         )
     ]
-    posts, leaders, countries = db.execute(
-        "SELECT count(*), count(DISTINCT l.id), count(DISTINCT l.country) "
-        f"FROM {SELECTION_TABLE} s JOIN posts p ON p.id = s.post_id "
-        "LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leaders l ON l.id = a.leader_id"
-    ).fetchone()
     return {
         "archive_as_of": db.execute("SELECT max(retrieved_at) FROM captures").fetchone()[0],
         "capture_period": {"first": first, "last": last},
         "capturing_tool_versions": tool_versions,
         "elections": elections,
         "sources": sources,
-        "counts": {"posts": posts, "leaders": leaders, "countries": countries},
+        "counts": counts,
     }
 
 
 def _descriptor(metadata: dict, tables: list[_Table], id_lists: dict[str, int], folder: Path,
-                format_name: str, filters: ExportFilters, provenance: dict) -> dict:
+                format_name: str, filters: ExportFilters, provenance: dict, digests: dict[Path, str]) -> dict:
     tables_meta = metadata["databases"]["archive"]["tables"]
     exported = {t.name for t in tables}
     descriptor = {
@@ -574,8 +942,8 @@ def _descriptor(metadata: dict, tables: list[_Table], id_lists: dict[str, int], 
         "rows": {t.name: t.rows for t in tables},
         "id_lists": id_lists,
     }
-    descriptor["resources"] = [_resource(t, format_name, folder, tables_meta, exported) for t in tables] + [
-        _id_list_resource(platform, folder) for platform in sorted(id_lists)
+    descriptor["resources"] = [_resource(t, format_name, folder, tables_meta, exported, digests) for t in tables] + [
+        _id_list_resource(platform, folder, digests) for platform in sorted(id_lists)
     ]
     return descriptor
 
@@ -733,7 +1101,7 @@ def _public_location(location: str | None) -> str:
 
 
 def export_package(
-    archive: Archive,
+    archive: Archive | str | Path,
     folder: str | Path,
     *,
     format_name: str = "csv",
@@ -744,7 +1112,10 @@ def export_package(
 ) -> ExportResult:
     """Write the reactions (and the other ``tables`` asked for) as a Data
     Package in ``folder``. The package is built beside it and moved in place
-    at the end, so a failed export leaves no half-written folder."""
+    at the end, so a failed export leaves no half-written folder.
+
+    ``archive`` is an open :class:`~scraper.archive.Archive`, or the path of
+    an archive file, which is then opened here just for this export."""
     if format_name not in FORMATS:
         raise InputError(f"unknown format {format_name!r} (known: {', '.join(FORMATS)})")
     unknown = [t for t in tables if t not in TABLES]
@@ -755,21 +1126,48 @@ def export_package(
     filters = filters.normalised()
     folder = Path(folder)
     _check_target(folder, overwrite)
-    work = folder.parent / f".{folder.name}.partial"
-    if work.exists():
-        shutil.rmtree(work)
-    (work / "data").mkdir(parents=True)
-    try:
-        result = _export_into(archive, work, format_name, [t for t in TABLES if t == "reactions" or t in tables],
-                              filters, batch_size)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+    with _opened(archive) as (path, db):
+        work = folder.parent / f".{folder.name}.partial"
+        if work.exists():
+            shutil.rmtree(work)
+        (work / "data").mkdir(parents=True)
+        try:
+            result = _export_into(path, db, work, format_name,
+                                  [t for t in TABLES if t == "reactions" or t in tables], filters, batch_size)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
     if folder.exists():
         shutil.rmtree(folder)
     os.replace(work, folder)
     result.folder = folder
     return result
+
+
+@contextmanager
+def _opened(archive: Archive | str | Path):
+    """The archive's path and database. An archive given by its path is
+    opened here, and closed after: with sqlite-utils only, not through
+    scraper.archive, which loads every importer (half the start-up time of
+    `reactions export`)."""
+    if not isinstance(archive, (str, os.PathLike)):
+        yield Path(archive.path), archive.db
+        return
+    from sqlite_utils import Database
+
+    path = Path(archive)
+    if not path.is_file():
+        raise ArchiveUnwritableError(f"{path}: no archive here yet; run 'reactions scrape' first")
+    conn = sqlite3.connect(str(path), timeout=5.0)
+    try:
+        try:
+            db = Database(conn)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise _read_error(path, exc) from None
+        yield path, db
+    finally:
+        conn.close()
 
 
 def _check_target(folder: Path, overwrite: bool) -> None:
@@ -785,51 +1183,73 @@ def _check_target(folder: Path, overwrite: bool) -> None:
         raise InputError(f"{folder}: not empty and not an earlier export (no datapackage.json); not replacing it")
 
 
-def _export_into(archive: Archive, work: Path, format_name: str, names: list[str],
+def _export_into(path: Path, db, work: Path, format_name: str, names: list[str],
                  filters: ExportFilters, batch_size: int) -> ExportResult:
-    db = archive.db
+    from .publish import load_metadata
+    from .schema import schema_is_current
+
     if not schema_is_current(db):
         raise ArchiveUnwritableError(
-            f"{archive.path}: the archive's schema is older than this version; run 'reactions init' to migrate it"
+            f"{path}: the archive's schema is older than this version; run 'reactions init' to migrate it"
         )
     metadata = load_metadata()
     tables_meta = metadata["databases"]["archive"]["tables"]
     result = ExportResult(work, format_name)
+    digests: dict[Path, str] = {}
     snapshot = not db.conn.in_transaction
     try:
         if snapshot:
             db.execute("BEGIN")  # one read snapshot: all files describe the same archive state
         _check_filters(db, filters)
-        _select_posts(db, filters)
-        tables = []
-        for name in names:
-            columns, types = _columns(db, name)
-            table = _Table(name, columns, types, f"data/{name}.{format_name}")
-            sql, params = _table_query(name, columns, filters)
-            batches = _rows(db, sql, params, batch_size)
-            path = work / table.path
-            if format_name == "csv":
-                table.rows = _write_csv(path, table, batches)
-            elif format_name == "jsonl":
-                table.rows = _write_jsonl(path, table, batches)
-            else:
-                table.rows = _write_parquet(path, table, batches, tables_meta.get(name, {}).get("columns", {}))
-            tables.append(table)
-            result.rows[name] = table.rows
-        result.id_lists, without_id = _write_id_lists(db, work)
-        provenance = _provenance(db, filters)
+        replicated = _view_is_replicated(db)
+        selection = _select(db, filters, replicated)
+        with ExitStack() as opened:
+            id_lists = _IdLists(work, digests, opened)
+            # With one election the reactions pass meets each post once, in posting order.
+            listed_on_the_way = replicated and selection.in_order
+            tables = [
+                _write_table(db, work, name, format_name, filters, selection, batch_size, tables_meta, digests,
+                             id_lists if listed_on_the_way and name == "reactions" else None)
+                for name in names
+            ]
+            if not listed_on_the_way:
+                id_lists.add_selected(db, selection)
+        result.rows = {table.name: table.rows for table in tables}
+        result.id_lists = id_lists.written()
+        selected = db.execute(f"SELECT count(*) FROM {selection.table}").fetchone()[0]
+        without_id = selected - sum(result.id_lists.values())
+        provenance = _provenance(db, filters, selection, _counts(db, selection))
     except sqlite3.DatabaseError as exc:
-        raise _read_error(archive.path, exc) from None
+        raise _read_error(path, exc) from None
     finally:
-        db.execute(f"DROP TABLE IF EXISTS {SELECTION_TABLE}")
         if snapshot and db.conn.in_transaction:
-            db.execute("ROLLBACK")
-    descriptor = _descriptor(metadata, tables, result.id_lists, work, format_name, filters, provenance)
+            db.execute("ROLLBACK")  # also drops the temporary tables, faster than DROP TABLE
+        else:
+            _drop_temp_tables(db)
+    descriptor = _descriptor(metadata, tables, result.id_lists, work, format_name, filters, provenance, digests)
     _write_text(work / "datapackage.json", json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n")
     readme = _readme(metadata, tables, result.id_lists, without_id, format_name, filters, provenance)
     _write_text(work / "README.md", readme)
-    result.checksums = _write_checksums(work)
+    result.checksums = _write_checksums(work, digests)
     return result
+
+
+def _write_table(db, work: Path, name: str, format_name: str, filters: ExportFilters, selection: _Selection,
+                 batch_size: int, tables_meta: dict, digests: dict[Path, str], id_lists: _IdLists | None) -> _Table:
+    columns, types = _columns(db, name)
+    table = _Table(name, columns, types, f"data/{name}.{format_name}")
+    if name == "reactions" and selection.replicated:
+        batches = _reaction_batches(db, columns, batch_size, id_lists)
+    else:
+        sql, params = _table_query(name, columns, filters, selection)
+        batches = _column_batches(_rows(db, sql, params, batch_size))
+    if format_name == "parquet":
+        table.rows = _write_parquet(work / table.path, table, batches, tables_meta.get(name, {}).get("columns", {}))
+    else:
+        write = _write_csv if format_name == "csv" else _write_jsonl
+        with _DataFile(work / table.path, digests) as out:
+            table.rows = write(out, table, batches)
+    return table
 
 
 def _read_error(path: Path, exc: sqlite3.DatabaseError) -> Exception:
@@ -843,10 +1263,11 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
-def _write_checksums(folder: Path) -> dict[str, str]:
-    """SHA256SUMS in ``sha256sum`` format, every file but itself, sorted by path."""
+def _write_checksums(folder: Path, digests: dict[Path, str]) -> dict[str, str]:
+    """SHA256SUMS in ``sha256sum`` format, every file but itself, sorted by
+    path (files hashed as they were written are not read again)."""
     checksums = {
-        path.relative_to(folder).as_posix(): _sha256(path)
+        path.relative_to(folder).as_posix(): digests.get(path) or _sha256(path)
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != "SHA256SUMS"
     }

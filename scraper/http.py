@@ -8,6 +8,10 @@ a night's scrape stays inside each platform's published limits.
 Every response comes back as a :class:`~scraper.model.FetchedPage`, which the
 archive keeps as provenance. Tokens given in ``headers`` are never copied into
 the FetchedPage.
+
+httpx is imported when a client is made, not with this module: the archive
+imports :func:`utc_now` from here, and commands that never fetch (status,
+serve, reprocess) should not pay for loading an HTTP stack.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from . import __version__
 from .errors import SourceError
 from .model import FetchedPage
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_CONTACT = "https://github.com/reaction-archive"
 
@@ -120,6 +126,8 @@ class PoliteClient:
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
     ):
+        import httpx
+
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_wait = max_wait
@@ -168,6 +176,8 @@ class PoliteClient:
         A status in ``ok_statuses`` (say 404 for a tombstone check) is returned
         rather than raised.
         """
+        import httpx
+
         budget = self.budget_for(url, kind)
         attempt = 0
         while True:

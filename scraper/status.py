@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .archive import Archive
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .archive import Archive
 
 
 def archive_status(archive: Archive, runs: int = 5) -> dict:

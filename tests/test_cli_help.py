@@ -1,5 +1,8 @@
 """Every command has help with an example (the sqlite-utils habit)."""
 
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
@@ -39,3 +42,20 @@ def test_unknown_import_format_creates_nothing(tmp_path):
     result = CliRunner().invoke(cli, ["import", "bogus", "x.json", "--db", str(db)])
     assert result.exit_code == 2 and "unknown import format 'bogus'" in result.output
     assert not db.exists()
+
+
+@pytest.mark.parametrize("arguments", [["--version"], ["--help"], ["export", "--help"], ["status", "--help"]])
+def test_help_and_version_load_no_archive_code(arguments):
+    """They answer at once: the archive module (and with it every importer,
+    BeautifulSoup, httpx) and sqlite-utils are loaded only by the commands
+    that use them."""
+    script = (
+        "import sys\n"
+        "from scraper.cli import cli\n"
+        f"try:\n    cli({arguments!r})\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print(sorted(m for m in ('scraper.archive', 'scraper.sources', 'sqlite_utils', 'bs4', 'httpx', 'yaml')"
+        " if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

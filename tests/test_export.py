@@ -2,8 +2,11 @@
 
 import csv
 import hashlib
+import io
 import json
 import socket
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -12,17 +15,22 @@ from click.testing import CliRunner
 
 from scraper.cli import cli
 from scraper.cli_export import export_command
-from scraper.errors import InputError
+from scraper.errors import ArchiveUnwritableError, InputError
+from scraper import export as export_module
 from scraper.export import (
+    REPLICATED_VIEW_SHA256,
     TABLES,
     ExportFilters,
+    csv_lines,
     dehydrated_id,
     export_package,
     read_checksums,
     resource_name,
     verify_package,
+    view_fingerprint,
 )
 from scraper.publish import load_metadata
+from scraper.schema import REACTIONS_VIEW
 from scraper.scrape import import_file
 from scraper.sources import mastodon as mastodon_source
 from scraper.sources import x as x_source
@@ -206,6 +214,16 @@ def test_field_descriptions_come_from_metadata_yml(multi_archive, tmp_path):
     assert descriptor["sources"][0]["path"] == metadata["source_url"]
 
 
+def test_metadata_reads_the_same_with_libyaml():
+    """Exports read metadata.yml with libyaml's loader when it is there: the
+    descriptions in datapackage.json must be those the pure-Python one reads."""
+    import yaml
+
+    from scraper.publish import metadata_path
+
+    assert load_metadata() == yaml.safe_load(metadata_path().read_text(encoding="utf-8"))
+
+
 def test_readme_gives_provenance(peru_archive, tmp_path):
     export_package(peru_archive, tmp_path / "out", filters=ExportFilters(elections=("peru-2021",)))
     readme = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
@@ -352,9 +370,10 @@ def test_two_exports_are_byte_identical(multi_archive, tmp_path, format_name):
     assert first.checksums == second.checksums
 
 
-def test_batch_size_does_not_change_the_files(multi_archive, tmp_path):
-    export_package(multi_archive, tmp_path / "a", format_name="jsonl", tables=OTHER_TABLES, batch_size=1)
-    export_package(multi_archive, tmp_path / "b", format_name="jsonl", tables=OTHER_TABLES, batch_size=3)
+@pytest.mark.parametrize("format_name", ["csv", "jsonl"])
+def test_batch_size_does_not_change_the_files(multi_archive, tmp_path, format_name):
+    export_package(multi_archive, tmp_path / "a", format_name=format_name, tables=OTHER_TABLES, batch_size=1)
+    export_package(multi_archive, tmp_path / "b", format_name=format_name, tables=OTHER_TABLES, batch_size=3)
     assert files_of(tmp_path / "a") == files_of(tmp_path / "b")
 
 
@@ -425,6 +444,31 @@ def test_the_archive_is_only_read(multi_archive, tmp_path):
     assert not list(multi_archive.db.execute("SELECT name FROM temp.sqlite_master"))
 
 
+def test_an_export_inside_the_callers_transaction_leaves_it_open(multi_archive, tmp_path):
+    db = multi_archive.db
+    db.execute("BEGIN")
+    try:
+        export_package(multi_archive, tmp_path / "out", tables=OTHER_TABLES)
+        assert db.conn.in_transaction
+        assert not list(db.execute("SELECT name FROM temp.sqlite_master"))
+    finally:
+        db.execute("ROLLBACK")
+    assert files_of(tmp_path / "out") == files_of(export_package(multi_archive, tmp_path / "again",
+                                                                 tables=OTHER_TABLES).folder)
+
+
+def test_an_archive_given_by_its_path(multi_archive, tmp_path):
+    export_package(multi_archive, tmp_path / "a", tables=OTHER_TABLES)
+    export_package(str(multi_archive.path), tmp_path / "b", tables=OTHER_TABLES)
+    assert files_of(tmp_path / "a") == files_of(tmp_path / "b")
+    (tmp_path / "notes.db").write_text("not a database")
+    with pytest.raises(ArchiveUnwritableError, match="cannot read the archive"):
+        export_package(tmp_path / "notes.db", tmp_path / "c")
+    with pytest.raises(ArchiveUnwritableError, match="no archive here yet"):
+        export_package(tmp_path / "missing.db", tmp_path / "c")
+    assert not (tmp_path / "missing.db").exists() and not (tmp_path / "c").exists()
+
+
 def test_overwrite_replaces_only_an_earlier_export(peru_archive, tmp_path):
     folder = tmp_path / "out"
     export_package(peru_archive, folder, format_name="jsonl", tables=OTHER_TABLES)
@@ -438,6 +482,152 @@ def test_overwrite_replaces_only_an_earlier_export(peru_archive, tmp_path):
     with pytest.raises(InputError, match="not an earlier export"):
         export_package(peru_archive, other, overwrite=True)
     assert (other / "mine.txt").read_text() == "keep me"
+
+
+# --- the reactions as the view gives them; CSV as csv.writer writes it ---------------------
+
+
+@pytest.fixture
+def roles_archive(multi_archive):
+    """multi_archive with what makes the reactions view's columns hard to
+    compute: every account a leader's, leaders holding several roles on a
+    day (by precedence, then the latest start; one exact tie), a role held
+    for one day, a second election (sorting first) with half the posts, and
+    a post a minute before the result (hours_after_result -0.0)."""
+    db = multi_archive.db
+    with multi_archive.write():
+        db.execute(
+            "UPDATE accounts SET leader_id = CASE id % 3 WHEN 0 THEN 'rosa-fictional' WHEN 1 THEN 'andres-ficcion' "
+            "ELSE 'lucia-inventada' END WHERE leader_id IS NULL"
+        )
+        db.execute(
+            "INSERT INTO roles (leader_id, title, kind, country, start_date, end_date, precedence) VALUES "
+            "('lucia-inventada', 'President-elect (fictional)', 'head_of_state_elect', 'BR', "
+            "'2021-06-09', '2021-12-31', 3), "
+            "('rosa-fictional', 'Party leader, old', 'party_leader', 'UY', '2020-01-01', NULL, 9), "
+            "('rosa-fictional', 'Party leader, new', 'party_leader', 'UY', '2026-01-01', '2026-12-31', 9), "
+            "('andres-ficcion', 'Minister for a day', 'minister', 'CL', '2026-04-01', '2026-04-01', 6), "
+            "('tomas-imaginario', 'Acting president (fictional)', 'head_of_state', 'AR', '2019-12-10', NULL, 1)"
+        )
+        db.execute(
+            "INSERT INTO elections (id, name, country, timezone, polling_dates, result_announced_at, result_label, "
+            "window_start, window_end, candidates, terms, config_path, loaded_at) "
+            "SELECT 'aaa-2026', 'Another fictional election', 'AR', timezone, polling_dates, '2026-04-01T12:00:00Z', "
+            "'Another result', window_start, window_end, candidates, terms, config_path, loaded_at "
+            "FROM elections WHERE id = 'valdoria-2021'"
+        )
+        db.execute(
+            "INSERT INTO election_posts (election_id, post_id, matched_terms, score) "
+            "SELECT 'aaa-2026', post_id, '[\"otra, elección\"]', 0.25 FROM election_posts WHERE rowid % 2 = 0"
+        )
+        db.execute("UPDATE posts SET created_at = '2021-06-07T23:59:00Z' WHERE id = 'x:1402279246033858617'")
+    return multi_archive
+
+
+def as_the_view_gives_it(monkeypatch):
+    """Export through the view itself, as for an archive whose view is not
+    the one the export computes (an older or newer schema)."""
+    monkeypatch.setattr(export_module, "_view_is_replicated", lambda db: False)
+
+
+def test_the_computed_view_is_the_schemas():
+    assert view_fingerprint(REACTIONS_VIEW) == REPLICATED_VIEW_SHA256, (
+        "scraper/schema.py's reactions view changed: bring REACTIONS_* in scraper/export.py in line with it, "
+        "then set REPLICATED_VIEW_SHA256 (until then exports read the view, correctly but more slowly)"
+    )
+
+
+def test_the_fixture_has_what_it_says(roles_archive):
+    rows = list(roles_archive.db.execute("SELECT DISTINCT role_kind, election, hours_after_result FROM reactions"))
+    kinds = {row[0] for row in rows}
+    assert {"head_of_state", "head_of_state_elect", "party_leader", "minister", "legislator"} <= kinds
+    assert {row[1] for row in rows} == {"aaa-2026", "valdoria-2021"}
+    assert any(str(row[2]) == "-0.0" for row in rows)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"elections": ("aaa-2026",)},
+        {"role_kinds": ("party_leader", "minister")},
+        {"countries": ("UY", "CL"), "since": "2026-01-01"},
+        {"platforms": ("x", "bluesky"), "until": "2021-06-09"},
+    ],
+)
+@pytest.mark.parametrize("format_name", ["csv", "jsonl"])
+def test_exports_are_those_of_the_view(roles_archive, tmp_path, monkeypatch, filters, format_name):
+    export_package(roles_archive, tmp_path / "fast", format_name=format_name, tables=OTHER_TABLES,
+                   filters=ExportFilters(**filters))
+    as_the_view_gives_it(monkeypatch)
+    export_package(roles_archive, tmp_path / "view", format_name=format_name, tables=OTHER_TABLES,
+                   filters=ExportFilters(**filters))
+    assert files_of(tmp_path / "fast") == files_of(tmp_path / "view")
+
+
+def csv_writer_bytes(rows, header) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def test_tables_are_what_csv_writer_writes(roles_archive, tmp_path):
+    export_package(roles_archive, tmp_path / "out", tables=OTHER_TABLES)
+    db = roles_archive.db
+    columns = view_columns(roles_archive)
+    reactions = db.execute(f"SELECT {', '.join(columns)} FROM reactions ORDER BY election, created_at, post_id")
+    assert (tmp_path / "out" / "data" / "reactions.csv").read_bytes() == csv_writer_bytes(reactions, columns)
+    posts = db.execute("SELECT * FROM posts WHERE id IN (SELECT post_id FROM reactions) ORDER BY created_at, id")
+    header = [d[0] for d in posts.description]
+    assert (tmp_path / "out" / "data" / "posts.csv").read_bytes() == csv_writer_bytes(posts, header)
+
+
+TRICKY_VALUES = [
+    None, "", " ", "plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", "nul\x00inside", "tab\there", "é,ñ 中文",
+    '["a", "b"]', "[]", 0, -1, 2**63 - 1, -(2**63), 0.0, -0.0, 1.5, 0.1 + 0.2, 1e-05, 1e16, 123456789012345.6,
+    -36.0, float("inf"), float("-inf"), float("nan"), b"", b"a,b", b'q"uote', True,
+]
+
+
+def test_csv_lines_are_what_csv_writer_writes():
+    every_ascii = "".join(chr(code) for code in range(128))
+    values = TRICKY_VALUES + [every_ascii, f"x{every_ascii}"] + [chr(code) for code in range(128)]
+    columns = [
+        values,  # every kind of value in one column
+        [v for v in values if isinstance(v, str)] * 2,
+        ([None] * len(values)),
+        [v if isinstance(v, float) else None for v in values],
+        [v if isinstance(v, int) and not isinstance(v, bool) else None for v in values],
+        [v if isinstance(v, bytes) else "text" for v in values],
+    ]
+    length = min(len(c) for c in columns)
+    columns = [c[:length] for c in columns]
+    expected = csv_writer_bytes(list(zip(*columns)), [f"c{i}" for i in range(len(columns))]).decode("utf-8")
+    header = csv_lines([[f"c{i}"] for i in range(len(columns))])
+    assert header + csv_lines(columns) == expected
+    for values in columns:  # a column on its own, and beside one that never needs quotes
+        for shape in ([values], [values, ["-"] * length]):
+            written = csv_writer_bytes(list(zip(*shape)), []).decode("utf-8")[1:]  # after the empty header line
+            assert csv_lines(shape) == written
+
+
+def test_reactions_export_loads_neither_the_importers_nor_the_network_client(peru_archive, tmp_path):
+    script = (
+        "import sys\n"
+        "from scraper.cli import main\n"
+        f"sys.argv = ['reactions', 'export', {str(tmp_path / 'out')!r}, '--db', {str(peru_archive.path)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print(sorted(m for m in ('scraper.archive', 'scraper.sources', 'bs4', 'httpx') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "out" / "data" / "reactions.csv").exists()
 
 
 # --- command line -----------------------------------------------------------------------
