@@ -8,8 +8,10 @@ to a temporary folder; then each variant runs as its own child process on a
 fresh database, measured by benchmarks/measure.py (wall time, peak RSS of
 that child). Variants:
 
-    import          reactions import, no config (normalisation, FTS, captures)
-    import+config   the same with --config (relevance matching runs too)
+    import          reactions import, no config (normalisation, FTS, captures),
+                    with its default worker processes (one per CPU)
+    import-serial   the same in one process (--workers 0)
+    import+config   the default with --config (relevance matching runs too)
     sqlite-utils    sqlite-utils insert fresh.db tweets FLAT.jsonl --nl
 
 Every child runs in the temporary folder, so no elections/*.yml of the
@@ -27,7 +29,7 @@ import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "tests" / "fixtures" / "config" / "valdoria.yml"
-VARIANTS = ("import", "import+config", "sqlite-utils")
+VARIANTS = ("import", "import-serial", "import+config", "sqlite-utils")
 
 
 def bench_size(size: int, variants: list[str], config: Path, workdir: Path, log) -> list[dict]:
@@ -47,6 +49,8 @@ def bench_size(size: int, variants: list[str], config: Path, workdir: Path, log)
             command = [*measure.tool("reactions", "scraper.cli"), "import", "twarc2-jsonl", str(pages), "--db", str(db)]
             if variant == "import+config":
                 command += ["--config", str(config)]
+            if variant == "import-serial":
+                command += ["--workers", "0"]
         result = measure.run(command, cwd=workdir)
         table = "tweets" if variant == "sqlite-utils" else "posts"
         row = {

@@ -2,6 +2,11 @@
 
 Each command parses options, calls the library, and turns its errors into a
 message and an exit code (see scraper/errors.py and the README).
+
+Each command imports what it needs when it runs: loading the archive module
+pulls in every importer (BeautifulSoup, httpx, sqlite-utils ...), about half
+a second that ``reactions --version``, ``--help`` and ``reactions export``
+do not need.
 """
 
 from __future__ import annotations
@@ -13,12 +18,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .archive import Archive, require_archive
 from .cli_export import export_command
 from .cli_options import DEFAULT_CONFIG, config_option, db_option
-from .config import load_config
 from .errors import InputError, ReactionArchiveError
-from .schema import schema_is_current
 
 
 class ReactionsGroup(click.Group):
@@ -34,6 +36,9 @@ class ReactionsGroup(click.Group):
 
 def open_archive(db_path: str, config_path: str | None = None):
     """Open and migrate the archive; load the config into it when given."""
+    from .archive import Archive
+    from .config import load_config
+
     archive = Archive(db_path)
     archive.migrate()
     config = None
@@ -70,6 +75,8 @@ def init(db_path, config_path):
     Example:
         reactions init --config elections/peru-2021.yml --db archive.db
     """
+    from .archive import Archive
+    from .config import load_config
     from .lock import ArchiveLock
 
     config = load_config(config_path)
@@ -108,6 +115,8 @@ def scrape(db_path, config_path, only, since, full, recheck_days, log_format):
         reactions scrape --config elections/peru-2021.yml --db archive.db --source seed-report-text
         reactions scrape --since 2021-06-06 --log-format json >> scrape.jsonl
     """
+    from .archive import Archive
+    from .config import load_config
     from .scrape import ScrapeOptions, run_scrape
 
     config = load_config(config_path)
@@ -163,6 +172,44 @@ class _progress:
             self.status.__exit__(*exc)
 
 
+class _import_progress:
+    """Items stored so far and the rate, redrawn after each commit, on a
+    terminal only. It draws from the importing thread (no refresh thread),
+    so worker processes can still be forked."""
+
+    def __init__(self, location: str):
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.location = location
+        self.progress = None
+
+    def __enter__(self):
+        if self.console.is_terminal:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} items"),
+                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                console=self.console, auto_refresh=False, transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task(Path(self.location).name, total=None, rate="")
+        return self
+
+    def __call__(self, stats) -> None:
+        if self.progress is None:
+            return
+        elapsed = self.progress.tasks[0].elapsed or 0
+        rate = f"{stats.items / elapsed:,.0f}/s" if elapsed else ""
+        self.progress.update(self.task, completed=stats.items, rate=rate)
+        self.progress.refresh()
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.stop()
+
+
 def _summary_line(result) -> str:
     stats = result.stats
     line = (
@@ -187,7 +234,21 @@ def _format_help() -> str:
     return ", ".join(sorted(FILE_FORMATS))
 
 
-@cli.command(name="import")
+class _ImportCommand(click.Command):
+    """``reactions import --help`` ends with the registered formats. They are
+    known only once every importer is loaded, so they are listed when the
+    help is shown, not whenever the command line starts."""
+
+    def format_help_text(self, ctx, formatter):
+        help_text = self.help
+        self.help = f"{help_text}\n\n    Formats: {_format_help()}."
+        try:
+            super().format_help_text(ctx, formatter)
+        finally:
+            self.help = help_text
+
+
+@cli.command(name="import", cls=_ImportCommand)
 @click.argument("format_name", metavar="FORMAT")
 @click.argument("locations", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @db_option
@@ -196,7 +257,10 @@ def _format_help() -> str:
 @click.option("--hydrate", is_flag=True,
               help="Then fetch the content of posts known only by id or URL (as 'reactions hydrate'); "
                    "without the network they stay pending.")
-def import_(format_name, locations, db_path, config_path, hydrate):
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Processes reading a large line-based file (twarc2-jsonl) while the archive is written; "
+                   "0 reads in one process. Default: one per CPU for files of 4 MiB and more.")
+def import_(format_name, locations, db_path, config_path, hydrate, workers):
     """Import saved files (or an article URL) in FORMAT into the archive.
 
     FORMAT is one of the registered readers: article (a saved HTML page, a
@@ -209,7 +273,10 @@ def import_(format_name, locations, db_path, config_path, hydrate):
         reactions import article examples/peru-2021/seed-report.html
         reactions import article https://example.org/news/page.html
         reactions import twarc2-jsonl tweets.jsonl
+        reactions import twarc2-jsonl big-collection.jsonl --workers 3
         reactions import urls cited-posts.csv --hydrate
+
+    On a terminal, a line on stderr counts the items stored as they go.
     """
     from .http import PoliteClient
     from .lock import ArchiveLock
@@ -225,16 +292,15 @@ def import_(format_name, locations, db_path, config_path, hydrate):
         archive, config = open_archive(db_path, config_path)
         with PoliteClient(contact=config.contact if config else None) as client:
             for location in locations:
-                result = import_file(archive, format_name, location, client=client, config=config)
+                with _import_progress(location) as progress:
+                    result = import_file(archive, format_name, location, client=client, config=config,
+                                         workers=workers, on_batch=progress)
                 click.echo(_summary_line(result))
                 failed += result.status == "failed"
             if hydrate:
                 hydrate_pending(archive, client, on_source=lambda r: click.echo(_summary_line(r)))
     if failed:
         sys.exit(1 if failed < len(locations) else 2)
-
-
-import_.help += "\n\n    Formats: " + _format_help() + "."
 
 
 @cli.command()
@@ -253,6 +319,7 @@ def serve(db_path, host, port, immutable, open_browser):
         reactions serve --open
         reactions serve --db archive.db --immutable --host 0.0.0.0 --port 8080
     """
+    from .archive import require_archive
     from .publish import serve as run_datasette
 
     require_archive(db_path)
@@ -272,6 +339,8 @@ def status(db_path, as_json):
         reactions status --db archive.db
         reactions status --json | jq .problems
     """
+    from .archive import Archive, require_archive
+    from .schema import schema_is_current
     from .status import archive_status, status_lines
 
     require_archive(db_path)
@@ -303,6 +372,7 @@ def hydrate(db_path, platforms, contact):
         reactions import urls cited-posts.csv
         reactions hydrate --platform x
     """
+    from .archive import Archive, require_archive
     from .http import PoliteClient
     from .scrape import hydrate_pending
 
@@ -325,6 +395,7 @@ def reprocess(db_path):
     Example:
         reactions reprocess --db archive.db
     """
+    from .archive import Archive, require_archive
     from .lock import ArchiveLock
 
     require_archive(db_path)

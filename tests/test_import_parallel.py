@@ -106,3 +106,16 @@ def test_small_files_are_read_in_this_process(tmp_path):
     assert parallel.worker_count(PAGES, None) == 0
     assert parallel.worker_count(PAGES, 3) == 3
     assert parallel.worker_count(tmp_path / "missing.jsonl", None) == 0
+
+
+def test_cli_workers_option(tmp_path, big_file):
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+
+    db = tmp_path / "cli.db"
+    result = CliRunner().invoke(cli, ["import", "twarc2-jsonl", str(big_file), "--db", str(db), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "ok: 15 items, 4 new" in result.output
+    bad = CliRunner().invoke(cli, ["import", "twarc2-jsonl", str(big_file), "--db", str(db), "--workers", "-1"])
+    assert bad.exit_code == 2 and "--workers" in bad.output
