@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import SourceError
 from .prepare import ReadItem, read_item
 from .relevance import ElectionMatcher
 from .sources import Unparsed
@@ -38,6 +39,8 @@ CHUNK_LINES = 500
 # ten chunks): the workers need more than a batch's worth queued to keep
 # working meanwhile. (About 10 MB of results at most.)
 CHUNKS_IN_FLIGHT = 24
+# Seconds to wait for one chunk's results (a chunk takes well under one).
+CHUNK_TIMEOUT = 300
 # Below this size a file is read in this process: starting workers costs more.
 MIN_PARALLEL_BYTES = 4 << 20
 
@@ -68,9 +71,22 @@ def read_in_workers(
         for chunk in _chunks(numbered_lines(stream)):
             in_flight.append(pool.apply_async(_read_chunk, (path, chunk)))
             if len(in_flight) >= CHUNKS_IN_FLIGHT:
-                yield from in_flight.popleft().get()
+                yield from _results(in_flight.popleft(), path)
         while in_flight:
-            yield from in_flight.popleft().get()
+            yield from _results(in_flight.popleft(), path)
+
+
+def _results(pending, path: str) -> list:
+    """A chunk's results. A worker that died (killed, out of memory) takes its
+    chunk with it and the pool would wait forever: after CHUNK_TIMEOUT the
+    import fails with a clear error instead (what was stored stays)."""
+    try:
+        return pending.get(timeout=CHUNK_TIMEOUT)
+    except multiprocessing.TimeoutError:
+        raise SourceError(
+            f"{path}: a worker process reading the file gave no answer in {CHUNK_TIMEOUT} s "
+            "(killed, or out of memory?); run the import again, with --workers 0 to read in one process"
+        ) from None
 
 
 def _start_method() -> str:

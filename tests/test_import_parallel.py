@@ -119,3 +119,18 @@ def test_cli_workers_option(tmp_path, big_file):
     assert "ok: 15 items, 4 new" in result.output
     bad = CliRunner().invoke(cli, ["import", "twarc2-jsonl", str(big_file), "--db", str(db), "--workers", "-1"])
     assert bad.exit_code == 2 and "--workers" in bad.output
+
+
+def test_a_worker_that_dies_fails_the_import_with_a_clear_error(make_archive, big_file, monkeypatch):
+    monkeypatch.setattr(parallel, "CHUNK_TIMEOUT", 2)
+    monkeypatch.setattr(parallel, "_read_chunk", _die)
+    archive = make_archive("dies.db")
+    result = import_file(archive, "twarc2-jsonl", str(big_file), workers=1)
+    assert result.status == "failed"
+    assert "gave no answer in 2 s" in result.error and str(big_file) in result.error
+
+
+def _die(path, chunk):
+    import os
+
+    os._exit(1)  # as a worker killed by the kernel would
