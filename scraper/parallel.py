@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import SourceError
-from .prepare import ReadItem, read_item
+from .prepare import PreparedPost, ReadItem, astuple_prepared, read_item
 from .relevance import ElectionMatcher
 from .sources import Unparsed
 from .sources.filestream import LINE_READERS, numbered_lines, open_text
@@ -81,7 +81,7 @@ def _results(pending, path: str) -> list:
     chunk with it and the pool would wait forever: after CHUNK_TIMEOUT the
     import fails with a clear error instead (what was stored stays)."""
     try:
-        return pending.get(timeout=CHUNK_TIMEOUT)
+        return _as_read_items(pending.get(timeout=CHUNK_TIMEOUT))
     except multiprocessing.TimeoutError:
         raise SourceError(
             f"{path}: a worker process reading the file gave no answer in {CHUNK_TIMEOUT} s "
@@ -137,5 +137,15 @@ def _read_chunk(path: str, chunk: list[tuple[int, str]]) -> list[ReadItem | Unpa
                 # page up again in the rare case it needs the whole post.)
                 item.raw_page.drop_text()
                 item.payload, item.context = None, {}
-            results.append(read)
+                # As plain tuples: unpickling a NamedTuple or a dataclass runs
+                # Python code per object, and the writing process pays for it.
+                results.append((item, astuple_prepared(read.prepared)))
+            else:
+                results.append(read)
     return results
+
+
+def _as_read_items(results: list) -> list[ReadItem | Unparsed]:
+    """A chunk's results as the archive takes them (see _read_chunk)."""
+    return [ReadItem(entry[0], PreparedPost(*entry[1]), None) if type(entry) is tuple else entry
+            for entry in results]

@@ -59,6 +59,14 @@ class PreparedPost:
     post: Post | None = field(default=None, repr=False)
 
 
+_PREPARED_FIELDS = tuple(PreparedPost.__dataclass_fields__)
+
+
+def astuple_prepared(prepared: PreparedPost) -> tuple:
+    """The fields in order, shallow (``PreparedPost(*fields)`` makes it again)."""
+    return tuple(getattr(prepared, name) for name in _PREPARED_FIELDS)
+
+
 class ReadItem(NamedTuple):
     """A raw item read and prepared: a post, or the reason it could not be
     read (then it becomes a parse error with its raw payload)."""
