@@ -15,8 +15,24 @@ import hashlib
 import json
 import zlib
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from typing import Any
+
+class _computed_once:
+    """functools.cached_property without its lock: on Python 3.11 the first
+    access of every instance takes one lock shared by all instances, which
+    a million posts read in one thread pay for nothing."""
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
 
 PLATFORMS = (
     "x",
@@ -217,7 +233,7 @@ class Post:
     def has_native_id(self) -> bool:
         return bool(self.native_id)
 
-    @cached_property
+    @_computed_once
     def match_hash(self) -> str:
         """Same account, same day, same normalised text: the same post.
         (Computed once, after normalisation has finished the text.)"""
@@ -238,11 +254,9 @@ class Post:
         days = [(moment + timedelta(days=offset)).isoformat() for offset in (-1, 0, 1)]
         return [self._match_hash_for(d) for d in days]
 
-    @cached_property
+    @_computed_once
     def _match_text(self) -> str:
-        from .normalise import match_text
-
-        return match_text(self.text)
+        return _match_text(self.text)
 
     def _match_hash_for(self, day: str) -> str:
         handle = (self.author_handle or "").lower().lstrip("@")
@@ -254,6 +268,16 @@ class Post:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _match_text(text: str) -> str:
+    """scraper.normalise.match_text (that module imports this one, so it is
+    looked up at the first call, then kept)."""
+    global _match_text
+    from .normalise import match_text
+
+    _match_text = match_text
+    return match_text(text)
 
 
 def post_key(platform: str, native_id: str) -> str:
