@@ -33,7 +33,7 @@ from .prepare import (
     prepare_post, read_item, relevance, to_json as _json, version_state,
 )
 from .relevance import ElectionMatcher
-from .schema import POST_COUNT_COLUMNS, ROLE_PRECEDENCE, ensure_schema, index_new_posts_sql
+from .schema import FTS_INSERT_TRIGGER, POST_COUNT_COLUMNS, ROLE_PRECEDENCE, ensure_schema, index_new_posts_sql
 from .sources import Unparsed
 
 # Items per transaction. Larger batches rewrite the indexes' pages fewer
@@ -144,6 +144,7 @@ class Archive:
         self._accounts_seen: dict[int, str] = {}  # latest sighting of cached accounts, written at the flush
         self._last_raw_page: RawPage | None = None
         self._cut_page: tuple[RawPage, dict[str, RawItem]] | None = None  # see _post_of
+        self._fts_insert_trigger: str | None = None  # see _insert_trigger
 
     # --- set-up -------------------------------------------------------------
 
@@ -581,6 +582,16 @@ class Archive:
                 ))
         return known
 
+    def _insert_trigger(self) -> str | None:
+        """The SQL of the full-text index's insert trigger, if the archive has
+        one (see schema.index_new_posts_sql)."""
+        if self._fts_insert_trigger is None:
+            row = self.db.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [FTS_INSERT_TRIGGER]
+            ).fetchone()
+            self._fts_insert_trigger = row[0] if row else ""
+        return self._fts_insert_trigger
+
     def _queue(self, sql: str, params: list) -> None:
         self._pending.setdefault(sql, []).append(params)
 
@@ -601,7 +612,14 @@ class Archive:
         for sql, rows in self._pending.items():
             if sql == _POST_INSERT:
                 indexed_up_to = self.db.execute("SELECT coalesce(max(rowid), 0) FROM posts").fetchone()[0]
-                self.db.conn.executemany(sql, rows)
+                trigger = self._insert_trigger()
+                if trigger:  # out for this insert only, back before the commit
+                    self.db.execute(f"DROP TRIGGER {FTS_INSERT_TRIGGER}")
+                try:
+                    self.db.conn.executemany(sql, rows)
+                finally:
+                    if trigger:
+                        self.db.execute(trigger)
                 self.db.execute(_INDEX_NEW_POSTS, [indexed_up_to])
             else:
                 self.db.conn.executemany(sql, rows)
@@ -627,7 +645,7 @@ class Archive:
         sha, size, compressed = page.stored()
         if page is not self._last_raw_page:
             self._last_raw_page = page
-            self._queue(_RAW_INSERT, [sha, page.format, size, compressed, utc_now()])
+            self._queue(_PAGE_INSERT, [sha, page.format, size, compressed, utc_now()])
         return sha
 
     def _insert_capture(self, run_id: int | None, post_id: str, item: RawItem, capture: dict) -> None:
@@ -1138,6 +1156,13 @@ _INDEX_NEW_POSTS = index_new_posts_sql()
 _RAW_INSERT = (
     "INSERT OR IGNORE INTO raw_payloads (sha256, format, size, compression, content, stored_at) "
     "VALUES (?, ?, ?, 'zlib', ?, ?)"
+)
+# A page kept earlier as an unparsed line (an older parser failed on it)
+# takes its reader's format, so that reprocess can cut it up.
+_PAGE_INSERT = (
+    "INSERT INTO raw_payloads (sha256, format, size, compression, content, stored_at) "
+    "VALUES (?, ?, ?, 'zlib', ?, ?) "
+    "ON CONFLICT (sha256) DO UPDATE SET format = excluded.format WHERE raw_payloads.format = 'unparsed'"
 )
 _POST_INSERT = f"INSERT INTO posts ({', '.join(_POST_COLUMNS)}) VALUES ({', '.join('?' for _ in _POST_COLUMNS)})"
 

@@ -267,7 +267,7 @@ def to_utc_iso(value: str | datetime | int | float | None) -> str | None:
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_UTC_SECONDS = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z")
+_UTC_SECONDS = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?Z")
 
 
 def _valid_time(match: re.Match) -> bool:

@@ -39,6 +39,9 @@ CHUNK_LINES = 500
 # ten chunks): the workers need more than a batch's worth queued to keep
 # working meanwhile. (About 10 MB of results at most.)
 CHUNKS_IN_FLIGHT = 24
+# The writing process stores about 20,000 posts/s at most (docs/performance.md):
+# more than three workers would only wait.
+MAX_DEFAULT_WORKERS = 3
 # Seconds to wait for one chunk's results (a chunk takes well under one).
 CHUNK_TIMEOUT = 300
 # Below this size a file is read in this process: starting workers costs more.
@@ -47,7 +50,8 @@ MIN_PARALLEL_BYTES = 4 << 20
 
 def worker_count(path: str | Path, requested: int | None) -> int:
     """How many worker processes to read ``path`` with; 0 reads it here.
-    ``requested``: None picks (one per CPU, none for a small file)."""
+    ``requested``: None picks (one per usable CPU up to three, none for a
+    small file)."""
     if requested is not None:
         return max(0, requested)
     try:
@@ -55,7 +59,16 @@ def worker_count(path: str | Path, requested: int | None) -> int:
             return 0
     except OSError:
         return 0  # the serial reader reports it
-    return os.cpu_count() or 1
+    return min(MAX_DEFAULT_WORKERS, _usable_cpus())
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (taskset, a container's cpuset), not the
+    machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def read_in_workers(
@@ -116,7 +129,11 @@ _worker: dict = {}
 
 
 def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], nearby: bool) -> None:
+    import signal
+
     from .normalise import _load_sources
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the import in the main process, quietly here
 
     _load_sources()
     _worker.update(reader=LINE_READERS[format_name], source_id=source_id, matchers=matchers, nearby=nearby)

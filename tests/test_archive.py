@@ -305,3 +305,23 @@ def test_a_quotes_wordings_are_not_versions_of_the_real_post(valdoria_archive, r
     post = valdoria_archive.db["posts"].get("x:1402279246033858617")
     assert (post["version_count"], post["is_edited"]) == (1, 0)
     assert valdoria_archive.db["post_versions"].count == 1
+
+
+@pytest.mark.parametrize("stamp, expected", [
+    ("2021-06-08T15:00:00.000Z", "2021-06-08T15:00:00Z"),
+    ("2021-06-08T15:00:00.5Z", "2021-06-08T15:00:00.500Z"),
+    ("2021-06-08T15:00:00.0009Z", "2021-06-08T15:00:00.000Z"),
+    ("2021-06-08T17:00:00+02:00", "2021-06-08T15:00:00Z"),
+])
+def test_timestamps_in_the_usual_forms(stamp, expected):
+    from scraper.normalise import to_utc_iso
+
+    assert to_utc_iso(stamp) == expected
+
+
+@pytest.mark.parametrize("stamp", ["2021-06-31T15:00:00Z", "２０２１-06-08T15:00:00Z"])
+def test_impossible_or_non_ascii_timestamps_are_refused(stamp):
+    from scraper.normalise import to_utc_iso
+
+    with pytest.raises(ValueError):
+        to_utc_iso(stamp)

@@ -134,3 +134,11 @@ def _die(path, chunk):
     import os
 
     os._exit(1)  # as a worker killed by the kernel would
+
+
+def test_default_workers_follow_the_usable_cpus(big_file, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert parallel.worker_count(big_file, None) == 1
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert parallel.worker_count(big_file, None) == parallel.MAX_DEFAULT_WORKERS

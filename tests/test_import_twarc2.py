@@ -154,3 +154,48 @@ def test_reprocess_names_a_capture_whose_page_lost_the_post(archive):
     archive.db.execute("UPDATE captures SET raw_pointer = '/data/99' WHERE id = (SELECT min(id) FROM captures)")
     with pytest.raises(ParseFailure, match=r"capture \d+ .*'/data/99'"):
         archive.reprocess()
+
+
+def test_a_line_once_unparsed_then_imported_can_be_reprocessed(archive, monkeypatch):
+    from scraper.sources import twarc
+
+    def older_parser(*args, **kwargs):
+        raise ParseFailure("an older parser did not know this page")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(twarc, "_page_items", older_parser)
+        import_file(archive, "twarc2-jsonl", str(PAGES))
+    assert archive.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
+    import_file(archive, "twarc2-jsonl", str(PAGES))  # the fixed parser reads the same lines
+    formats = {row[0] for row in archive.db.execute(
+        "SELECT DISTINCT r.format FROM captures c JOIN raw_payloads r ON r.sha256 = c.raw_sha256")}
+    assert formats == {"twarc2-jsonl"}
+    stats = archive.reprocess()
+    assert stats.new_posts == 4
+
+
+def test_reprocess_gives_the_reason_a_stored_line_no_longer_parses(archive, monkeypatch):
+    from scraper.sources import twarc
+
+    import_file(archive, "twarc2-jsonl", str(PAGES))
+
+    def changed(*args, **kwargs):
+        raise ParseFailure("the format changed")
+
+    monkeypatch.setattr(twarc, "_page_items", changed)
+    with pytest.raises(ParseFailure, match="no longer parses: the format changed"):
+        archive.reprocess()
+
+
+def test_posts_inserted_by_another_writer_are_searchable(archive):
+    """An older version of the tool, or sqlite-utils, inserts posts without
+    indexing them itself: the insert trigger does."""
+    import_file(archive, "twarc2-jsonl", str(PAGES))
+    archive.db.execute(
+        "INSERT INTO posts (id, platform, native_id, id_is_derived, text) "
+        "VALUES ('x:1', 'x', '1', 0, 'escrito por otra herramienta')"
+    )
+    search = "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?"
+    assert archive.db.execute(search, ["herramienta"]).fetchone()[0] == 1
+    assert archive.db.execute("SELECT count(*) FROM posts_fts").fetchone()[0] == archive.db["posts"].count
+    archive.db.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)")

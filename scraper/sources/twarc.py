@@ -86,8 +86,14 @@ def items_from_line(line: str, source_id: str, location: str) -> Iterator[RawIte
 
 @page_reader(FILE_FORMAT)
 def items_in_stored_line(text: str, source_id: str, location: str) -> dict[str, RawItem]:
-    """A stored twarc2 line cut into its posts again, by pointer."""
-    return {item.pointer: item for item in items_from_line(text, source_id, location) if isinstance(item, RawItem)}
+    """A stored twarc2 line cut into its posts again, by pointer; a line that
+    no longer reads as a page or a post raises with the reason."""
+    items = {}
+    for item in items_from_line(text, source_id, location):
+        if isinstance(item, Unparsed):
+            raise ParseFailure(item.reason)
+        items[item.pointer] = item
+    return items
 
 
 def _page_items(page: dict, source_id: str, location: str) -> list[RawItem]:
