@@ -480,7 +480,7 @@ def import_file(
 
     A large file of a line-based format (twarc2 JSONL) is read by ``workers``
     processes while this one stores (see scraper.parallel); None picks one
-    per CPU for files of 4 MiB and more, 0 reads in this process.
+    per usable CPU (at most 3) for files of 4 MiB and more, 0 reads in this process.
     ``on_batch`` is told the running totals after each commit."""
     reader = FILE_FORMATS.get(format_name)
     if reader is None:
