@@ -258,7 +258,7 @@ class _ImportCommand(click.Command):
               help="Then fetch the content of posts known only by id or URL (as 'reactions hydrate'); "
                    "without the network they stay pending.")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Processes reading a large line-based file (twarc2-jsonl) while the archive is written; "
+              help="Processes reading a large line-based file (twarc2-jsonl, snscrape-jsonl) while the archive is written; "
                    "0 reads in one process. Default: one per usable CPU, at most 3, for files of 4 MiB and more.")
 def import_(format_name, locations, db_path, config_path, hydrate, workers):
     """Import saved files (or an article URL) in FORMAT into the archive.

@@ -1,4 +1,4 @@
-"""Reading a large line-based collection (twarc2 JSONL) in worker processes.
+"""Reading a large line-based collection (twarc2 or snscrape JSONL) in worker processes.
 
 Reading a post (JSON parsing, normalisation, match hashes, relevance: see
 :mod:`scraper.prepare`) needs no archive and costs about as much as storing

@@ -478,7 +478,7 @@ def import_file(
     With a config, an article's reported reactions are recorded too. Holds
     the archive's lock: an import never runs beside a scrape.
 
-    A large file of a line-based format (twarc2 JSONL) is read by ``workers``
+    A large file of a line-based format (twarc2, snscrape JSONL) is read by ``workers``
     processes while this one stores (see scraper.parallel); None picks one
     per usable CPU (at most 3) for files of 4 MiB and more, 0 reads in this process.
     ``on_batch`` is told the running totals after each commit."""

@@ -30,6 +30,7 @@ from ..errors import ParseFailure, SourceError
 from ..model import PLATFORMS, Post, RawItem, post_key
 from ..normalise import loads_json, to_utc_iso, transform
 from . import ScrapeRequest, Unparsed, file_format
+from .filestream import line_reader
 
 FORMAT = "snscrape-item"
 
@@ -203,16 +204,22 @@ def read_jsonl(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
     """One item per line of ``snscrape --jsonl`` output; a bad line is Unparsed."""
     with Path(path).open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            location = f"{path}:{number}"
-            try:
-                record = loads_json(line, f"line {number}")
-            except ParseFailure as exc:
-                yield Unparsed(str(exc), location, line.rstrip("\n"), source_id)
-                continue
-            payload = json.dumps(record, ensure_ascii=False, sort_keys=True)
-            yield _raw_item(payload, source_id, location, None)
+            if line.strip():
+                yield from item_from_line(line, source_id, f"{path}:{number}")
+
+
+@line_reader("snscrape-jsonl")
+def item_from_line(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
+    """One line of ``snscrape --jsonl`` output (large files are read by
+    worker processes a line at a time: scraper.parallel)."""
+    line = line.rstrip("\r\n")
+    try:
+        record = loads_json(line, f"line {location.rsplit(':', 1)[-1]}")
+    except ParseFailure as exc:
+        yield Unparsed(str(exc), location, line, source_id)
+        return
+    payload = json.dumps(record, ensure_ascii=False, sort_keys=True)
+    yield _raw_item(payload, source_id, location, None)
 
 
 # --- raw item -> post (pure) -------------------------------------------------------------
