@@ -92,10 +92,6 @@ class RawPage:
     def __post_init__(self):
         self._stored: tuple[str, int, bytes] | None = None
 
-    @property
-    def sha256(self) -> str:
-        return self.stored()[0]
-
     def stored(self) -> tuple[str, int, bytes]:
         """(sha256, size in bytes, zlib-compressed bytes): what the archive keeps."""
         if self._stored is None:
