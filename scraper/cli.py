@@ -229,9 +229,9 @@ def _summary_line(result) -> str:
 
 
 def _format_help() -> str:
-    from .sources import FILE_FORMATS
+    from .formats import FILE_READERS
 
-    return ", ".join(sorted(FILE_FORMATS))
+    return ", ".join(sorted(FILE_READERS))
 
 
 class _ImportCommand(click.Command):
@@ -281,10 +281,10 @@ def import_(format_name, locations, db_path, config_path, hydrate, workers):
     from .http import PoliteClient
     from .lock import ArchiveLock
     from .scrape import hydrate_pending, import_file
-    from .sources import FILE_FORMATS
+    from .formats import FILE_READERS
 
-    if format_name not in FILE_FORMATS:
-        raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(FILE_FORMATS))})")
+    if format_name not in FILE_READERS:
+        raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(FILE_READERS))})")
     if config_path is None and Path(DEFAULT_CONFIG).exists():
         config_path = DEFAULT_CONFIG
     failed = 0

@@ -1,7 +1,7 @@
 """Pure functions from raw items to canonical posts. No I/O here.
 
-Each source module registers one transform per raw format with
-:func:`transform`; :func:`normalise` dispatches a :class:`RawItem` to it.
+Each raw format has one transform, named in :mod:`scraper.formats`;
+:func:`normalise` dispatches a :class:`RawItem` to it.
 The helpers below (text cleaning, entity extraction, dates) are shared by
 every platform so that "plain text exactly as posted" means the same thing
 everywhere.
@@ -12,64 +12,24 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable
 from datetime import date, datetime, timezone
 
+from . import formats
 from .errors import ParseFailure
 from .model import Post, RawItem
-
-Transform = Callable[[RawItem], Post]
-_TRANSFORMS: dict[str, Transform] = {}
-
-
-def transform(format_name: str) -> Callable[[Transform], Transform]:
-    """Register the transform that reads raw items of ``format_name``."""
-
-    def register(fn: Transform) -> Transform:
-        _TRANSFORMS[format_name] = fn
-        return fn
-
-    return register
-
-
-PageReader = Callable[[str, str, str], dict[str, RawItem]]
-_PAGE_READERS: dict[str, PageReader] = {}
-
-
-def page_reader(format_name: str) -> Callable[[PageReader], PageReader]:
-    """Register how a stored page of ``format_name`` (see model.RawPage) is
-    cut into its items again: ``reader(text, source_id, location)`` returns
-    the items by their JSON Pointer into the page."""
-
-    def register(fn: PageReader) -> PageReader:
-        _PAGE_READERS[format_name] = fn
-        return fn
-
-    return register
 
 
 def items_of_page(format_name: str, text: str, source_id: str, location: str) -> dict[str, RawItem]:
     """The items a stored page holds, by pointer (reactions reprocess)."""
-    _load_sources()
-    try:
-        reader = _PAGE_READERS[format_name]
-    except KeyError:
-        raise ParseFailure(f"no page reader for stored pages of format {format_name!r}") from None
+    reader = formats.page_reader(format_name)
+    if reader is None:
+        raise ParseFailure(f"no page reader for stored pages of format {format_name!r}")
     return reader(text, source_id, location)
-
-
-def known_formats() -> list[str]:
-    _load_sources()
-    return sorted(_TRANSFORMS)
 
 
 def normalise(item: RawItem) -> Post:
     """Turn one raw item into one canonical post, or raise ParseFailure."""
-    _load_sources()
-    try:
-        fn = _TRANSFORMS[item.format]
-    except KeyError:
-        raise ParseFailure(f"no transform for raw format {item.format!r}") from None
+    fn = _transforms.get(item.format) or _transform_for(item.format)
     try:
         post = fn(item)
     except ParseFailure:
@@ -79,17 +39,15 @@ def normalise(item: RawItem) -> Post:
     return finish_post(post)
 
 
-_sources_loaded = False
+_transforms: dict = {}  # format -> transform, looked up once (this runs for every post)
 
 
-def _load_sources() -> None:
-    # Source modules register their transforms on import (once: this runs
-    # for every post, and an import statement is not free).
-    global _sources_loaded
-    if not _sources_loaded:
-        from . import sources  # noqa: F401
-
-        _sources_loaded = True
+def _transform_for(format_name: str):
+    fn = formats.transform_for(format_name)
+    if fn is None:
+        raise ParseFailure(f"no transform for raw format {format_name!r}")
+    _transforms[format_name] = fn
+    return fn
 
 
 def finish_post(post: Post) -> Post:
@@ -388,7 +346,6 @@ def tombstone_item(
     )
 
 
-@transform("tombstone")
 def transform_tombstone(item: RawItem) -> Post:
     data = loads_json(item.payload, "tombstone")
     return Post(

@@ -27,7 +27,8 @@ from .errors import SourceError
 from .prepare import PreparedPost, ReadItem, astuple_prepared, read_item
 from .relevance import ElectionMatcher
 from .sources import Unparsed
-from .sources.filestream import LINE_READERS, numbered_lines, open_text
+from . import formats
+from .sources.filestream import numbered_lines, open_text
 
 # A chunk closes after this many characters of lines (a twarc2 page is about
 # 90 KB: a chunk is a few pages) ...
@@ -131,12 +132,9 @@ _worker: dict = {}
 def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], nearby: bool) -> None:
     import signal
 
-    from .normalise import _load_sources
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the import in the main process, quietly here
 
-    _load_sources()
-    _worker.update(reader=LINE_READERS[format_name], source_id=source_id, matchers=matchers, nearby=nearby)
+    _worker.update(reader=formats.line_reader(format_name), source_id=source_id, matchers=matchers, nearby=nearby)
 
 
 def _read_chunk(path: str, chunk: list[tuple[int, str]]) -> list[ReadItem | Unparsed]:

@@ -11,30 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from . import parallel
+from . import formats, parallel
 from .archive import Archive, StoreStats
 from .config import Config, SourceConfig
 from .errors import InputError, ParseFailure, ReactionArchiveError, SourceError
 from .http import PoliteClient, utc_now
 from .lock import ArchiveLock
 from .model import RawItem
-from .sources import FILE_FORMATS, RecheckTarget, ScrapeRequest, Unparsed, WatchedAccount
+from .sources import RecheckTarget, ScrapeRequest, Unparsed, WatchedAccount
 from .sources import article as article_source
-from .sources.filestream import LINE_READERS
 
 logger = logging.getLogger(__name__)
 
-# source kind -> adapter module in scraper/sources/
-ADAPTER_MODULES = {
-    "bluesky": "bluesky",
-    "mastodon": "mastodon",
-    "telegram": "telegram",
-    "x": "x",
-    "x-hydrate": "x",
-    "snscrape": "snscrape_backend",
-    "rss": "rss",
-}
-LIVE_KINDS = tuple(ADAPTER_MODULES)
+LIVE_KINDS = tuple(formats.ADAPTERS)  # config source kinds fetched live (scraper.formats)
 
 
 @dataclass
@@ -161,7 +150,7 @@ def run_source(
         if source.kind == "article":
             location = str(source.path) if source.path else source.url
             _store_article(archive, config, location, source.id, run_id, client, result)
-        elif source.kind in ADAPTER_MODULES:
+        elif source.kind in formats.ADAPTERS:
             _store_live(archive, config, source, run_id, client, result, options)
         else:
             raise SourceError(f"source kind {source.kind!r} has no adapter yet")
@@ -175,7 +164,7 @@ def run_source(
         result.error = f"unexpected {type(exc).__name__}: {exc}"
         logger.exception("source %s failed unexpectedly", source.id)
     result.requests = client.requests_made - requests_before
-    if source.kind not in ADAPTER_MODULES or result.accounts == 0:
+    if source.kind not in formats.ADAPTERS or result.accounts == 0:
         archive.record_source_result(run_id, result, started_at)
     return result
 
@@ -186,7 +175,7 @@ def _store_live(
 ) -> None:
     """Each account on its own: its items stored in batches, its state saved
     only once it completed, its result (and any anomaly) recorded."""
-    module = importlib.import_module(f"scraper.sources.{ADAPTER_MODULES[source.kind]}")
+    module = formats.adapter(source.kind)
     errors: list[str] = []
     if source.kind == "x-hydrate":
         posts = _as_list(source.options.get("posts"))
@@ -319,13 +308,13 @@ def account_key(account: WatchedAccount) -> str:
 
 def _read_file(archive: Archive, format_name: str, location: str, source_id: str, workers: int | None):
     """The items of an imported file, read here or by worker processes."""
-    if format_name in LINE_READERS:
+    if format_name in formats.LINE_READERS:
         count = parallel.worker_count(location, workers)
         if count:
             return parallel.read_in_workers(
                 location, format_name, source_id, archive.matchers(), archive.has_posts_without_id(), count
             )
-    return FILE_FORMATS[format_name](location, source_id)
+    return formats.file_reader(format_name)(location, source_id)
 
 
 def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult) -> None:
@@ -482,9 +471,8 @@ def import_file(
     processes while this one stores (see scraper.parallel); None picks one
     per usable CPU (at most 3) for files of 4 MiB and more, 0 reads in this process.
     ``on_batch`` is told the running totals after each commit."""
-    reader = FILE_FORMATS.get(format_name)
-    if reader is None:
-        raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(FILE_FORMATS))})")
+    if format_name not in formats.FILE_READERS:
+        raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(formats.FILE_READERS))})")
     source_id = article_source.article_source_id(location)
     if format_name != "article":
         source_id = f"import-{format_name}-{source_id[len('article-'):]}"

@@ -245,17 +245,18 @@ def test_an_older_copy_imported_later_does_not_turn_the_text_back(valdoria_archi
 
 
 def test_reprocess_reads_parse_errors_a_fixed_parser_can_read(valdoria_archive, run, monkeypatch):
+    from scraper import formats
     from scraper import normalise as normalise_module
 
-    original = normalise_module._TRANSFORMS["article-x-embed"]
+    original = formats.transform_for("article-x-embed")
 
     def broken(item):
         raise ValueError("parser bug")
 
-    monkeypatch.setitem(normalise_module._TRANSFORMS, "article-x-embed", broken)
+    monkeypatch.setitem(normalise_module._transforms, "article-x-embed", broken)
     stats = valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
     assert stats.parse_errors == 1 and valdoria_archive.db["posts"].count == 0
-    monkeypatch.setitem(normalise_module._TRANSFORMS, "article-x-embed", original)  # the fix
+    monkeypatch.setitem(normalise_module._transforms, "article-x-embed", original)  # the fix
     stats = valdoria_archive.reprocess()
     assert stats.resolved_errors == 1
     error = next(valdoria_archive.db["parse_errors"].rows)

@@ -8,7 +8,8 @@ from scraper.archive import Archive
 from scraper.errors import ParseFailure
 from scraper.normalise import normalise
 from scraper.scrape import import_file
-from scraper.sources import FILE_FORMATS, Unparsed
+from scraper.formats import file_reader
+from scraper.sources import Unparsed
 
 from .import_helpers import (
     IMPORTS, assert_second_import_adds_only_captures, captures_of, cli_import, import_article,
@@ -66,7 +67,7 @@ def test_bad_line_is_a_parse_error_with_its_line_number(archive):
 def test_flattened_lines_give_the_same_posts_as_pages():
     def by_id(path):
         found = {}
-        for item in FILE_FORMATS["twarc2-jsonl"](str(path), "s"):
+        for item in file_reader("twarc2-jsonl")(str(path), "s"):
             if not isinstance(item, Unparsed):
                 post = normalise(item)
                 found[post.native_id] = post.to_dict()

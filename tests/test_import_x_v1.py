@@ -3,7 +3,8 @@
 from scraper.archive import Archive
 from scraper.normalise import normalise
 from scraper.scrape import import_file
-from scraper.sources import FILE_FORMATS, Unparsed
+from scraper.formats import file_reader
+from scraper.sources import Unparsed
 
 from .import_helpers import (
     IMPORTS, assert_second_import_adds_only_captures, captures_of, cli_import, import_article,
@@ -52,7 +53,7 @@ def test_same_posts_as_api_v2():
     """A v1.1 tweet and the same tweet from API v2 (twarc2) are the same Post text, author, time, references."""
     def read(format_name, path):
         found = {}
-        for item in FILE_FORMATS[format_name](str(path), "s"):
+        for item in file_reader(format_name)(str(path), "s"):
             if not isinstance(item, Unparsed):
                 post = normalise(item)
                 found[post.native_id] = post

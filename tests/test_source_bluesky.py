@@ -16,7 +16,8 @@ from scraper.errors import ParseFailure, SourceError
 from scraper.http import PoliteClient
 from scraper.model import FetchedPage
 from scraper.normalise import normalise
-from scraper.sources import FILE_FORMATS, ScrapeRequest, Unparsed, WatchedAccount
+from scraper.formats import file_reader
+from scraper.sources import ScrapeRequest, Unparsed, WatchedAccount
 from scraper.sources import bluesky
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
@@ -386,7 +387,7 @@ def test_record_embed_without_view_and_missing_quote():
 
 
 def test_file_format_reads_a_saved_response():
-    reader = FILE_FORMATS["bluesky-feed"]
+    reader = file_reader("bluesky-feed")
     results = list(reader(str(FIXTURES / "author-feed-page1.json"), "import:bsky"))
     posts = posts_by_id(results)
     # Pinned post kept once, repost skipped as in a scrape.
@@ -408,7 +409,7 @@ def test_file_format_reads_a_list_of_pages(tmp_path):
 
 
 def test_file_format_reads_jsonl_and_reports_the_bad_line():
-    results = list(FILE_FORMATS["bluesky-feed"](str(FIXTURES / "author-feed-saved.jsonl"), "import:bsky"))
+    results = list(file_reader("bluesky-feed")(str(FIXTURES / "author-feed-saved.jsonl"), "import:bsky"))
 
     good = [r for r in results if not isinstance(r, Unparsed)]
     bad = [r for r in results if isinstance(r, Unparsed)]

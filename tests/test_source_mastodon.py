@@ -12,7 +12,8 @@ from scraper.errors import SourceError
 from scraper.http import PoliteClient
 from scraper.model import FetchedPage, RawItem
 from scraper.normalise import normalise
-from scraper.sources import FILE_FORMATS, ScrapeRequest, Unparsed, WatchedAccount
+from scraper.formats import file_reader
+from scraper.sources import ScrapeRequest, Unparsed, WatchedAccount
 from scraper.sources import mastodon
 from scraper.sources.mastodon import (
     AccountAddress,
@@ -427,7 +428,7 @@ def test_next_page_url_reads_rel_next_wherever_it_is():
 
 
 def test_saved_statuses_file_reads_to_posts():
-    assert FILE_FORMATS["mastodon-statuses"] is read_statuses_file
+    assert file_reader("mastodon-statuses") is read_statuses_file
     path = FIXTURES / "statuses-saved.json"
 
     posts = [normalise(item) for item in read_statuses_file(str(path), "import:valdoria")]

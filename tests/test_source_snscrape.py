@@ -20,7 +20,8 @@ with warnings.catch_warnings():
 from scraper.errors import SourceError
 from scraper.model import RawItem
 from scraper.normalise import normalise
-from scraper.sources import FILE_FORMATS, ScrapeRequest, Unparsed, WatchedAccount
+from scraper.formats import file_reader
+from scraper.sources import ScrapeRequest, Unparsed, WatchedAccount
 from scraper.sources import snscrape_backend
 
 FIXTURES = Path(__file__).parent / "fixtures" / "snscrape"
@@ -189,7 +190,7 @@ def test_platform_from_scraper_name(name, platform):
 
 
 def read(name: str, source_id: str = "import:snscrape"):
-    return list(FILE_FORMATS["snscrape-jsonl"](str(FIXTURES / name), source_id))
+    return list(file_reader("snscrape-jsonl")(str(FIXTURES / name), source_id))
 
 
 def test_jsonl_schema_04_tweets():
@@ -258,7 +259,7 @@ def test_jsonl_bad_line_is_unparsed_and_the_rest_go_on(tmp_path):
     truncated = '{"_type": "snscrape.modules.twitter.Tweet", "id": 1'
     lines = [good[0], truncated, "", "[1, 2]", good[2]]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    items = list(FILE_FORMATS["snscrape-jsonl"](str(path), "import:snscrape"))
+    items = list(file_reader("snscrape-jsonl")(str(path), "import:snscrape"))
     unparsed = [i for i in items if isinstance(i, Unparsed)]
     assert [u.location for u in unparsed] == [f"{path}:2", f"{path}:4"]
     assert [normalise(i).native_id for i in items if isinstance(i, RawItem)] == [
@@ -275,7 +276,7 @@ def test_big_integer_ids_stay_exact_including_the_str_escape(tmp_path):
               # A float id is lossy; snscrape's forBuggyIntParser escape gives the exact one.
               "quotedTweet": {"id": 1.7e18, "id.str": "1700000000000000003"}}
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
-    [item] = list(FILE_FORMATS["snscrape-jsonl"](str(path), "s"))
+    [item] = list(file_reader("snscrape-jsonl")(str(path), "s"))
     assert '"id": 1800000000000000001' in item.payload
     post = normalise(item)
     assert post.native_id == "1800000000000000001"

@@ -12,7 +12,8 @@ from scraper.errors import ParseFailure, SourceError
 from scraper.http import PoliteClient
 from scraper.model import FetchedPage
 from scraper.normalise import normalise
-from scraper.sources import FILE_FORMATS, ScrapeRequest, Unparsed, WatchedAccount
+from scraper.formats import file_reader
+from scraper.sources import ScrapeRequest, Unparsed, WatchedAccount
 from scraper.sources import telegram
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
@@ -266,7 +267,7 @@ def test_view_counts(text, number):
 
 
 def test_saved_page_file_reads_to_posts():
-    reader = FILE_FORMATS["telegram-html"]
+    reader = file_reader("telegram-html")
     items = list(reader(str(FIXTURES / "page2.html"), "import:telegram"))
     posts = [normalise(item) for item in items]
     assert [post_number(p) for p in posts] == [124, 127, 128, 130]  # as on the page
@@ -275,7 +276,7 @@ def test_saved_page_file_reads_to_posts():
 
 
 def test_saved_page_with_a_bad_message_keeps_the_others():
-    reader = FILE_FORMATS["telegram-html"]
+    reader = file_reader("telegram-html")
     items = list(reader(str(FIXTURES / "page2_malformed.html"), "import:telegram"))
     unparsed = [i for i in items if isinstance(i, Unparsed)]
     assert len(unparsed) == 1 and "page2_malformed.html#message-2" in unparsed[0].location

@@ -21,7 +21,8 @@ from scraper.errors import SourceError
 from scraper.http import PoliteClient
 from scraper.model import RawItem
 from scraper.normalise import normalise
-from scraper.sources import FILE_FORMATS, ScrapeRequest, Unparsed, WatchedAccount
+from scraper.formats import file_reader
+from scraper.sources import ScrapeRequest, Unparsed, WatchedAccount
 from scraper.sources import x
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
@@ -450,13 +451,13 @@ def test_radix_digits_are_exact_and_just_enough_to_identify_the_double(tweet_id)
 
 
 def test_x_v2_reads_a_saved_page():
-    values = list(FILE_FORMATS["x-v2"](str(FIXTURES / "timeline_page1.json"), "import:x"))
+    values = list(file_reader("x-v2")(str(FIXTURES / "timeline_page1.json"), "import:x"))
     assert [normalise(v).native_id for v in values] == [T1, T2, T3]  # a file import keeps every post
     assert values[0].location.endswith("timeline_page1.json#data[0]")
 
 
 def test_x_v2_reads_jsonl_pages_and_reports_the_bad_line():
-    values = list(FILE_FORMATS["x-v2"](str(FIXTURES / "saved_pages.jsonl"), "import:x"))
+    values = list(file_reader("x-v2")(str(FIXTURES / "saved_pages.jsonl"), "import:x"))
     edited, bad, video = values
     assert isinstance(bad, Unparsed) and bad.location.endswith("saved_pages.jsonl:2")
 
@@ -474,18 +475,18 @@ def test_x_v2_reads_jsonl_pages_and_reports_the_bad_line():
 
 
 def test_x_syndication_reads_saved_answers():
-    live = list(FILE_FORMATS["x-syndication"](str(FIXTURES / "syndication_live.json"), "import:x"))
-    dead = list(FILE_FORMATS["x-syndication"](str(FIXTURES / "syndication_tombstone.json"), "import:x"))
+    live = list(file_reader("x-syndication")(str(FIXTURES / "syndication_live.json"), "import:x"))
+    dead = list(file_reader("x-syndication")(str(FIXTURES / "syndication_tombstone.json"), "import:x"))
     assert normalise(live[0]).native_id == HYD_LIVE
     assert normalise(dead[0]).unavailable == "deleted"
 
 
 def test_x_oembed_reads_a_saved_answer(tmp_path):
-    values = list(FILE_FORMATS["x-oembed"](str(FIXTURES / "oembed_fallback.json"), "import:x"))
+    values = list(file_reader("x-oembed")(str(FIXTURES / "oembed_fallback.json"), "import:x"))
     assert normalise(values[0]).native_id == HYD_FALL
     broken = tmp_path / "broken.jsonl"
     broken.write_text(fixture("oembed_fallback.json").replace("\n", " ") + "\n{\"html\": \"no quote\"}\n", encoding="utf-8")
-    good, bad = FILE_FORMATS["x-oembed"](str(broken), "import:x")
+    good, bad = file_reader("x-oembed")(str(broken), "import:x")
     assert isinstance(good, RawItem) and isinstance(bad, Unparsed) and bad.location.endswith("broken.jsonl:2")
 
 

@@ -11,13 +11,14 @@ dogsheep tools):
   (pure), registered with :func:`scraper.normalise.transform`.
 
 Live platform adapters also offer ``scrape_account(client, request)``, a
-generator of RawItem and :class:`Unparsed` values, and importers of saved
-files register themselves in :data:`FILE_FORMATS`.
+generator of RawItem and :class:`Unparsed` values. Which function reads
+which format is written out in :mod:`scraper.formats`; importing this
+package imports none of its modules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,22 +71,3 @@ class Unparsed:
 
 
 ItemStream = Iterator["RawItem | Unparsed"]
-
-# name -> function(path_or_text: str, source_id: str) -> ItemStream
-FILE_FORMATS: dict[str, Callable[..., ItemStream]] = {}
-
-
-def file_format(name: str):
-    """Register a reader for ``reactions import NAME FILE``."""
-
-    def register(fn):
-        FILE_FORMATS[name] = fn
-        return fn
-
-    return register
-
-
-# Importing the modules registers their transforms and file formats.
-from . import article  # noqa: E402,F401
-from . import bluesky, mastodon, snscrape_backend, telegram, x  # noqa: E402,F401
-from . import mastodon_export, rss, twarc, urls, x_archive, x_v1  # noqa: E402,F401

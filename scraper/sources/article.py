@@ -30,8 +30,8 @@ from bs4 import BeautifulSoup, Tag
 from ..errors import InputError, ParseFailure
 from ..http import utc_now
 from ..model import FetchedPage, Post, RawItem
-from ..normalise import clean_text, extract_links, fold, parse_embed_date, snowflake_time, transform
-from . import Unparsed, file_format
+from ..normalise import clean_text, extract_links, fold, parse_embed_date, snowflake_time
+from . import Unparsed
 
 DASHES = "\u2014\u2013"  # em dash, en dash; "--" is handled in the patterns
 _HANDLE = r"@(?P<handle>[A-Za-z0-9_]{1,15})"
@@ -216,7 +216,6 @@ def article_source_id(location: str) -> str:
     return f"article-{stem[:40]}-{digest}"
 
 
-@file_format("article")
 def read_article_items(location: str, source_id: str, client=None) -> Iterator[RawItem | Unparsed]:
     yield from items_from_article(read_article(location, source_id, client))
 
@@ -265,7 +264,6 @@ def _signed(signature: str):
     return next((m for m in (p.match(signature) for p in _SIGNATURES) if m), None)
 
 
-@transform("article-x-embed")
 def transform_x_embed(item: RawItem) -> Post:
     block = BeautifulSoup(item.payload, "html.parser").find("blockquote")
     text, signature = _embed_text_and_signature(block)
@@ -319,7 +317,6 @@ def _embed_links(paragraph: Tag | None) -> list[str]:
     return links
 
 
-@transform("article-bluesky-embed")
 def transform_bluesky_embed(item: RawItem) -> Post:
     block = BeautifulSoup(item.payload, "html.parser").find("blockquote")
     uri = block.get("data-bluesky-uri")
@@ -357,7 +354,6 @@ def _rendered_tweet_id(tag: Tag) -> str | None:
     return None
 
 
-@transform("article-x-id-embed")
 def transform_x_id_embed(item: RawItem) -> Post:
     tag = BeautifulSoup(item.payload, "html.parser").find(["iframe", "amp-twitter"])
     status_id = _rendered_tweet_id(tag) if tag else None
@@ -373,7 +369,6 @@ def transform_x_id_embed(item: RawItem) -> Post:
     )
 
 
-@transform("article-link-embed")
 def transform_link_embed(item: RawItem) -> Post:
     tag = BeautifulSoup(item.payload, "html.parser").find(["blockquote", "iframe", "div"])
     url = _embed_url(tag)
@@ -420,7 +415,6 @@ def _identify_link(url: str) -> tuple[str, str, str | None]:
     return "web", url, None
 
 
-@transform("article-text-embed")
 def transform_text_embed(item: RawItem) -> Post:
     match = TEXT_EMBED.match(item.payload)
     if not match:

@@ -29,8 +29,8 @@ from typing import Any, NamedTuple
 from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem
-from ..normalise import loads_json, to_utc_iso, tombstone_item, transform, unique
-from . import RecheckTarget, ScrapeRequest, Unparsed, file_format
+from ..normalise import loads_json, to_utc_iso, tombstone_item, unique
+from . import RecheckTarget, ScrapeRequest, Unparsed
 
 PLATFORM = "bluesky"
 FORMAT = "bluesky-feed-item"
@@ -339,7 +339,6 @@ def _moment(value: Any) -> datetime | None:
 # --- saved files ------------------------------------------------------------------
 
 
-@file_format("bluesky-feed")
 def read_bluesky_feed(
     path: str, source_id: str, *, include_reposts: bool = False
 ) -> Iterator[RawItem | Unparsed]:
@@ -423,7 +422,6 @@ def _entries_in(value: Any, where: str) -> Iterator[tuple[str, Any]]:
 # --- transform (pure) -------------------------------------------------------------
 
 
-@transform(FORMAT)
 def transform_feed_item(item: RawItem) -> Post:
     entry = as_feed_entry(loads_json(item.payload, f"Bluesky feed item {item.location}"))
     if reason_type(entry) == REASON_REPOST:

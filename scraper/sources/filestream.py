@@ -18,7 +18,7 @@ import io
 import re
 import tarfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -34,22 +34,6 @@ _STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
 def open_text(path: str | Path) -> IO[str]:
     """A text file as UTF-8, a byte-order mark ignored, newlines kept as written."""
     return open(path, encoding="utf-8-sig", newline="")
-
-
-# Formats whose every line stands alone (JSONL), by name: how one line is
-# read into items, ``reader(line, source_id, location)``. Only these can be
-# read by several processes at once (scraper.parallel).
-LINE_READERS: dict[str, Callable] = {}
-
-
-def line_reader(format_name: str):
-    """Register how one line of a line-based file format is read."""
-
-    def register(fn):
-        LINE_READERS[format_name] = fn
-        return fn
-
-    return register
 
 
 def numbered_lines(stream: IO[str]) -> Iterator[tuple[int, str]]:

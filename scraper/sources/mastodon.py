@@ -35,8 +35,8 @@ from bs4 import BeautifulSoup
 
 from ..errors import ParseFailure, SourceError
 from ..model import FetchedPage, Post, RawItem
-from ..normalise import html_to_text, loads_json, to_utc_iso, tombstone_item, transform
-from . import RecheckTarget, ScrapeRequest, Unparsed, file_format
+from ..normalise import html_to_text, loads_json, to_utc_iso, tombstone_item
+from . import RecheckTarget, ScrapeRequest, Unparsed
 
 PLATFORM = "mastodon"
 STATUS_FORMAT = "mastodon-status"
@@ -281,7 +281,6 @@ def items_from_page(page: FetchedPage, source_id: str, local_domain: str | None 
     ]
 
 
-@file_format(STATUSES_FILE_FORMAT)
 def read_statuses_file(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
     """A saved JSON array of statuses, as the statuses endpoint returns it.
     A bad record is yielded as Unparsed (``file[index]``); the rest go on."""
@@ -309,7 +308,6 @@ def read_statuses_file(path: str, source_id: str) -> Iterator[RawItem | Unparsed
 # --- raw item to post (pure) ----------------------------------------------------
 
 
-@transform(STATUS_FORMAT)
 def transform_status(item: RawItem) -> Post:
     status = loads_json(item.payload, "Mastodon status")
     account = status["account"]

@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 
 from ..errors import InputError, ParseFailure
 from ..model import Post, RawItem
-from ..normalise import html_to_text, loads_json, to_utc_iso, transform
-from . import ItemStream, Unparsed, file_format
+from ..normalise import html_to_text, loads_json, to_utc_iso
+from . import ItemStream, Unparsed
 from .filestream import Bundle, JsonArrayItems
 from .mastodon import PLATFORM, content_links, full_acct
 
@@ -90,7 +90,6 @@ def actor_summary(actor: dict) -> dict:
 # --- reading the export -------------------------------------------------------------
 
 
-@file_format(FILE_FORMAT)
 def read_outbox(path: str, source_id: str) -> ItemStream:
     """The public statuses and boosts of the export's outbox.json, streamed."""
     with Bundle(path) as bundle:
@@ -182,7 +181,6 @@ def _as_list(value: Any) -> list:
 # --- transform (pure) ----------------------------------------------------------------
 
 
-@transform(FORMAT)
 def transform_activity(item: RawItem) -> Post:
     activity = loads_json(item.payload, "ActivityPub activity")
     actor_uri = activity.get("actor") if isinstance(activity.get("actor"), str) else None

@@ -22,8 +22,8 @@ from typing import Any
 
 from ..errors import InputError, ParseFailure, SourceError
 from ..model import FetchedPage, Post, RawItem
-from ..normalise import clean_text, html_to_text, loads_json, to_utc_iso, transform
-from . import ItemStream, ScrapeRequest, Unparsed, file_format
+from ..normalise import clean_text, html_to_text, loads_json, to_utc_iso
+from . import ItemStream, ScrapeRequest, Unparsed
 
 PLATFORM = "rss"
 FILE_FORMAT = "rss"
@@ -31,7 +31,6 @@ FORMAT = "rss-entry"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-@file_format(FILE_FORMAT)
 def read_feed(path: str, source_id: str) -> ItemStream:
     """A saved feed file. (Feeds on the web are a config source of kind
     ``rss``, fetched through the project's polite client, never by
@@ -132,7 +131,6 @@ def entry_payload(entry: Any) -> dict:
     return payload
 
 
-@transform(FORMAT)
 def transform_entry(item: RawItem) -> Post:
     entry = loads_json(item.payload, "feed entry")
     feed = item.context.get("feed") or {}

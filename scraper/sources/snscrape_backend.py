@@ -28,9 +28,8 @@ from urllib.parse import urlsplit
 
 from ..errors import ParseFailure, SourceError
 from ..model import PLATFORMS, Post, RawItem, post_key
-from ..normalise import loads_json, to_utc_iso, transform
-from . import ScrapeRequest, Unparsed, file_format
-from .filestream import line_reader
+from ..normalise import loads_json, to_utc_iso
+from . import ScrapeRequest, Unparsed
 
 FORMAT = "snscrape-item"
 
@@ -199,7 +198,6 @@ def _moment(value: str | None) -> datetime | None:
 # --- snscrape --jsonl files ------------------------------------------------------------
 
 
-@file_format("snscrape-jsonl")
 def read_jsonl(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
     """One item per line of ``snscrape --jsonl`` output; a bad line is Unparsed."""
     with Path(path).open(encoding="utf-8") as lines:
@@ -208,7 +206,6 @@ def read_jsonl(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
                 yield from item_from_line(line, source_id, f"{path}:{number}")
 
 
-@line_reader("snscrape-jsonl")
 def item_from_line(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
     """One line of ``snscrape --jsonl`` output (large files are read by
     worker processes a line at a time: scraper.parallel)."""
@@ -267,7 +264,6 @@ def _created_at(record: dict) -> str | None:
     return record.get("date") or record.get("createdAt")
 
 
-@transform(FORMAT)
 def transform_item(item: RawItem) -> Post:
     record = loads_json(item.payload, item.location)
     scraper = item.context.get("scraper")

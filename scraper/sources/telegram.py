@@ -26,8 +26,8 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem, post_key
-from ..normalise import clean_text, to_utc_iso, tombstone_item, transform, unique
-from . import RecheckTarget, ScrapeRequest, Unparsed, file_format
+from ..normalise import clean_text, to_utc_iso, tombstone_item, unique
+from . import RecheckTarget, ScrapeRequest, Unparsed
 
 FORMAT = "telegram-message"
 WEB_BASE = "https://t.me"
@@ -223,7 +223,6 @@ def scrape_account(client: PoliteClient, request: ScrapeRequest) -> Iterator[Raw
         before = smallest
 
 
-@file_format("telegram-html")
 def read_saved_page(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
     """A saved ``t.me/s/<channel>`` page: one item per message; a message
     without id or time becomes Unparsed and the others go on."""
@@ -243,7 +242,6 @@ def read_saved_page(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
 # --- raw item -> post (pure) -------------------------------------------------------
 
 
-@transform(FORMAT)
 def transform_message(item: RawItem) -> Post:
     blocks = _message_blocks(_soup(item.payload))
     if not blocks:

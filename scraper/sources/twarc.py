@@ -28,9 +28,9 @@ from typing import Any
 from .. import jsonio
 from ..errors import ParseFailure
 from ..model import RawItem, RawPage
-from ..normalise import page_reader, to_utc_iso
-from . import ItemStream, Unparsed, file_format
-from .filestream import line_reader, numbered_lines, open_text
+from ..normalise import to_utc_iso
+from . import ItemStream, Unparsed
+from .filestream import numbered_lines, open_text
 from .x import items_from_v2_page
 
 FILE_FORMAT = "twarc2-jsonl"
@@ -41,7 +41,6 @@ _ADDED_TO_POST = ("author", "in_reply_to_user", "pinned_tweet", "matching_rules"
 _MENTION_KEYS = ("start", "end", "username", "id")
 
 
-@file_format(FILE_FORMAT)
 def read_twarc2_jsonl(path: str, source_id: str) -> ItemStream:
     """Response pages or flattened posts, one per line; a bad line is Unparsed."""
     with open_text(path) as stream:
@@ -49,7 +48,6 @@ def read_twarc2_jsonl(path: str, source_id: str) -> ItemStream:
             yield from items_from_line(line, source_id, f"{path}:{number}")
 
 
-@line_reader(FILE_FORMAT)
 def items_from_line(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
     text = line.rstrip("\n")
     try:
@@ -84,7 +82,6 @@ def items_from_line(line: str, source_id: str, location: str) -> Iterator[RawIte
         yield item
 
 
-@page_reader(FILE_FORMAT)
 def items_in_stored_line(text: str, source_id: str, location: str) -> dict[str, RawItem]:
     """A stored twarc2 line cut into its posts again, by pointer; a line that
     no longer reads as a page or a post raises with the reason."""

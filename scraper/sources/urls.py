@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from ..errors import ParseFailure
 from ..model import Post, RawItem
-from ..normalise import loads_json, snowflake_time, transform
-from . import ItemStream, Unparsed, file_format
+from ..normalise import loads_json, snowflake_time
+from . import ItemStream, Unparsed
 from .filestream import open_text
 from .x import post_url as x_post_url
 
@@ -47,7 +47,6 @@ _URL_COLUMNS = ("url", "urls", "link", "post_url", "tweet_url", "status_url")
 # --- reading the list -----------------------------------------------------------
 
 
-@file_format(FILE_FORMAT)
 def read_url_list(path: str, source_id: str) -> ItemStream:
     """One pending item per post URL; a line that is no post URL is Unparsed."""
     for location, url in _urls(path):
@@ -172,7 +171,6 @@ def _mastodon(host: str, path: str) -> dict | None:
     return None
 
 
-@transform(FORMAT)
 def transform_pending_url(item: RawItem) -> Post:
     url = loads_json(item.payload, "pending URL")["url"]
     found = parse_post_url(url)

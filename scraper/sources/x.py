@@ -40,10 +40,9 @@ from ..normalise import (
     snowflake_time,
     to_utc_iso,
     tombstone_item,
-    transform,
     unique,
 )
-from . import ItemStream, RecheckTarget, ScrapeRequest, Unparsed, file_format
+from . import ItemStream, RecheckTarget, ScrapeRequest, Unparsed
 
 TOKEN_ENV = "X_BEARER_TOKEN"
 API_BASE = "https://api.x.com"
@@ -541,7 +540,6 @@ def _unavailable_post(tweet_id: str | None, reason: str, extra: dict) -> Post:
 # --- transform: API v2 ---------------------------------------------------------------
 
 
-@transform(V2_FORMAT)
 def transform_v2_tweet(item: RawItem) -> Post:
     tweet = item_json(item, "X API v2 post")
     includes = item.context.get("includes", {})
@@ -682,7 +680,6 @@ def _v2_summary(tweet: dict, users: dict) -> dict:
 # --- transform: syndication tweet-result -------------------------------------------------
 
 
-@transform(SYNDICATION_FORMAT)
 def transform_syndication_tweet(item: RawItem) -> Post:
     tweet_id = item.context.get("tweet_id")
     if item.context.get("http_status") == 404:
@@ -765,7 +762,6 @@ def _syndication_media(media: dict) -> dict:
 # --- transform: oEmbed -------------------------------------------------------------------
 
 
-@transform(OEMBED_FORMAT)
 def transform_oembed(item: RawItem) -> Post:
     tweet_id = item.context.get("tweet_id")
     status = item.context.get("http_status")
@@ -870,19 +866,16 @@ def _json_records(path: str) -> Iterator[tuple[str, str]]:
             yield f"{path}:{number}", line
 
 
-@file_format("x-v2")
 def read_x_v2(path: str, source_id: str) -> ItemStream:
     """Saved API v2 timeline pages ({data, includes, meta}), one file or JSONL."""
     yield from _read_saved(path, source_id, lambda record, location: items_from_v2_page(record, source_id, location))
 
 
-@file_format("x-syndication")
 def read_x_syndication(path: str, source_id: str) -> ItemStream:
     """Saved syndication tweet-result answers (one JSON, an array or JSONL)."""
     yield from _read_saved(path, source_id, lambda record, location: [item_from_syndication(record, None, source_id, location)])
 
 
-@file_format("x-oembed")
 def read_x_oembed(path: str, source_id: str) -> ItemStream:
     """Saved oEmbed answers (one JSON, an array or JSONL)."""
     yield from _read_saved(path, source_id, lambda record, location: [item_from_oembed(record, None, source_id, location)])

@@ -23,7 +23,7 @@ import json
 import re
 
 from ..errors import InputError, ParseFailure
-from . import ItemStream, Unparsed, file_format
+from . import ItemStream, Unparsed
 from .filestream import Bundle, JsonArrayItems
 from .x_v1 import check_tweet, raw_item
 
@@ -33,7 +33,6 @@ _TWEETS_FILE = re.compile(r"(?:^|/)(?:data/)?tweets?(?:-part(\d+))?\.js$")
 _ACCOUNT_FILE = re.compile(r"(?:^|/)(?:data/)?account\.js$")
 
 
-@file_format(FILE_FORMAT)
 def read_x_archive(path: str, source_id: str) -> ItemStream:
     """Every post of the archive's tweets files, in part order."""
     with Bundle(path) as bundle:

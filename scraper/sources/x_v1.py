@@ -22,8 +22,8 @@ from typing import Any
 
 from ..errors import ParseFailure
 from ..model import Post, RawItem
-from ..normalise import loads_json, snowflake_time, to_utc_iso, transform, unique
-from . import ItemStream, Unparsed, file_format
+from ..normalise import loads_json, snowflake_time, to_utc_iso, unique
+from . import ItemStream, Unparsed
 from .filestream import first_char, json_array_items, numbered_lines, open_text
 from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
 
@@ -83,7 +83,6 @@ def item_or_unparsed(text: str, source_id: str, location: str, context: dict | N
             yield Unparsed(str(exc), where, json.dumps(tweet, ensure_ascii=False), source_id)
 
 
-@file_format(FILE_FORMAT)
 def read_v1_json(path: str, source_id: str) -> ItemStream:
     """A JSON array of v1.1 tweets, or JSONL of tweets (or of search pages),
     or one pretty-printed tweet or search page. Streams any size."""
@@ -141,7 +140,6 @@ def count(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-@transform(FORMAT)
 def transform_v1_tweet(item: RawItem) -> Post:
     tweet = loads_json(item.payload, "X API v1.1 tweet")
     tweet_id = id_text(tweet)
