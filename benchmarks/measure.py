@@ -29,6 +29,7 @@ BIN = Path(sys.executable).parent
 @dataclass
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system, of the child and of every process it waited for (its workers)
     peak_rss_mib: float
     returncode: int
     stdout: str
@@ -44,7 +45,7 @@ def run(command: list[str], cwd: Path) -> Run:
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, not by Popen
-    result = Run(seconds, usage.ru_maxrss / 1024, child.returncode,
+    result = Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode,
                  out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
     out_path.unlink()
     err_path.unlink()

@@ -79,8 +79,51 @@ def flat_lines(total: int):
             yield json.dumps(item, ensure_ascii=False)
 
 
+def post_lines(total: int):
+    """The same tweets as rows with the archive's post columns, flattened
+    the way a user would prepare them for `sqlite-utils insert --nl --pk id`
+    (the baseline pipeline of benchmarks/bench_pipeline.py)."""
+    import hashlib
+    import re
+
+    people = {u["id"]: (n, u) for n, u in enumerate(users())}
+    for line in twarc2_lines(total):
+        for item in json.loads(line)["data"]:
+            number, user = people[item["author_id"]]
+            metrics = item["public_metrics"]
+            text = item["text"]
+            yield json.dumps({
+                "id": f"x:{item['id']}",
+                "platform": "x",
+                "native_id": item["id"],
+                "id_is_derived": 0,
+                "match_hash": hashlib.sha256(text.lower().encode()).hexdigest()[:20],
+                "url": f"https://x.com/{user['username']}/status/{item['id']}",
+                "account_id": number + 1,
+                "handle": user["username"],
+                "display_name": user["name"],
+                "author_name": user["name"],
+                "mentioned_names": None,
+                "created_at": item["created_at"][:19] + "Z",
+                "created_at_precision": "second",
+                "text": text,
+                "language": item["lang"],
+                "hashtags": json.dumps(re.findall(r"#(\w+)", text)),
+                "mentions": json.dumps(re.findall(r"@(\w+)", text)),
+                "links": json.dumps([u["expanded_url"] for u in item["entities"]["urls"]]),
+                "reply_count": metrics["reply_count"],
+                "repost_count": metrics["retweet_count"],
+                "like_count": metrics["like_count"],
+                "quote_count": metrics["quote_count"],
+                "view_count": metrics["impression_count"],
+                "version_count": 1,
+                "first_captured_at": "2026-11-27T00:00:00Z",
+                "last_captured_at": "2026-11-27T00:00:00Z",
+            }, ensure_ascii=False)
+
+
 def write(kind: str, total: int, path: str) -> None:
-    lines = twarc2_lines(total) if kind == "twarc2" else flat_lines(total)
+    lines = {"twarc2": twarc2_lines, "flat": flat_lines, "posts": post_lines}[kind](total)
     with open(path, "w", encoding="utf-8") as out:
         for line in lines:
             out.write(line + "\n")

@@ -66,7 +66,10 @@ JSON_COLUMNS = {
 # View columns computed by an expression have no declared SQLite type.
 COMPUTED_TYPES = {"author": "string", "hours_after_result": "number"}
 # Internal to one archive file and renumbered by reprocess: not exported.
-OMITTED_COLUMNS = {"reactions": {"post_rowid"}}
+OMITTED_COLUMNS = {"reactions": {"post_rowid"}, "capture_details": {"fetch_id"}}
+# Exported tables read from a view: a capture with its fetch's provenance, one row each.
+# (and every state of a post, whether it showed one or several).
+READ_FROM = {"captures": "capture_details", "post_versions": "post_states"}
 
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet"}
 ID_LIST_TITLES = {
@@ -390,9 +393,9 @@ def _table_query(name: str, columns: list[str], filters: ExportFilters, selectio
         listed = ", ".join(f"p.{c}" for c in columns)
         return f"SELECT {listed} FROM {selection.posts()} ORDER BY {selection.posts_order()}", []
     if name == "post_versions":
-        return f"SELECT {listed} FROM post_versions t {selected}t.post_id ORDER BY t.post_id, t.version, t.id", []
+        return f"SELECT {listed} FROM post_states t {selected}t.post_id ORDER BY t.post_id, t.version", []
     if name == "captures":
-        return f"SELECT {listed} FROM captures t {selected}t.post_id ORDER BY t.retrieved_at, t.id", []
+        return f"SELECT {listed} FROM capture_details t {selected}t.post_id ORDER BY t.retrieved_at, t.id", []
     if name == "reported_reactions":
         where, params = _reported_where(filters)
         return (
@@ -779,7 +782,7 @@ def _counts(db, selection: _Selection) -> dict[str, int]:
 PRIMARY_KEYS = {
     "reactions": ["post_id", "election"],
     "posts": ["id"],
-    "post_versions": ["id"],
+    "post_versions": ["post_id", "version"],
     "captures": ["id"],
     "reported_reactions": ["id"],
 }
@@ -808,7 +811,7 @@ def _table_schema(table: _Table, columns_meta: dict, exported: set[str]) -> dict
 
 def _resource(table: _Table, format_name: str, folder: Path, tables_meta: dict, exported: set[str],
               digests: dict[Path, str]) -> dict:
-    meta = tables_meta.get(table.name, {})
+    meta = tables_meta.get(READ_FROM.get(table.name, table.name), {})
     resource = {
         "name": resource_name(table.name),
         "path": table.path,
@@ -862,9 +865,10 @@ def _provenance(db, filters: ExportFilters, selection: _Selection, counts: dict[
     tool version; the capture period, the sources and the tool versions come
     from those counts."""
     db.execute(
-        f"CREATE TABLE {PROVENANCE_TABLE} AS SELECT c.source_id AS source_id, c.tool_version AS tool_version, "
-        "min(c.retrieved_at) AS first, max(c.retrieved_at) AS last, count(*) AS captures "
-        f"FROM captures c JOIN {selection.table} s ON s.post_id = c.post_id GROUP BY c.source_id, c.tool_version"
+        f"CREATE TABLE {PROVENANCE_TABLE} AS SELECT f.source_id AS source_id, f.tool_version AS tool_version, "
+        "min(f.retrieved_at) AS first, max(f.retrieved_at) AS last, count(*) AS captures "
+        f"FROM captures c JOIN {selection.table} s ON s.post_id = c.post_id JOIN fetches f ON f.id = c.fetch_id "
+        "GROUP BY f.source_id, f.tool_version"
     )
     first, last = db.execute(f"SELECT min(first), max(last) FROM {PROVENANCE_TABLE}").fetchone()
     # A post's role does not depend on the election, so its elections are
@@ -899,7 +903,7 @@ def _provenance(db, filters: ExportFilters, selection: _Selection, counts: dict[
         )
     ]
     return {
-        "archive_as_of": db.execute("SELECT max(retrieved_at) FROM captures").fetchone()[0],
+        "archive_as_of": db.execute("SELECT max(retrieved_at) FROM fetches").fetchone()[0],
         "capture_period": {"first": first, "last": last},
         "capturing_tool_versions": tool_versions,
         "elections": elections,
@@ -1006,7 +1010,7 @@ def _readme_contents(metadata: dict, tables: list[_Table], id_lists: dict[str, i
         "| --- | --- | --- |",
     ]
     for table in tables:
-        lines.append(f"| {table.path} | {table.rows} | {_cell(tables_meta.get(table.name, {}).get('description'))} |")
+        lines.append(f"| {table.path} | {table.rows} | {_cell(tables_meta.get(READ_FROM.get(table.name, table.name), {}).get('description'))} |")
     for platform in sorted(id_lists):
         lines.append(f"| ids/{platform}.txt | {id_lists[platform]} | {ID_LIST_TITLES[platform]}, one per line |")
     return lines + [
@@ -1236,7 +1240,7 @@ def _export_into(path: Path, db, work: Path, format_name: str, names: list[str],
 
 def _write_table(db, work: Path, name: str, format_name: str, filters: ExportFilters, selection: _Selection,
                  batch_size: int, tables_meta: dict, digests: dict[Path, str], id_lists: _IdLists | None) -> _Table:
-    columns, types = _columns(db, name)
+    columns, types = _columns(db, READ_FROM.get(name, name))
     table = _Table(name, columns, types, f"data/{name}.{format_name}")
     if name == "reactions" and selection.replicated:
         batches = _reaction_batches(db, columns, batch_size, id_lists)
@@ -1244,7 +1248,8 @@ def _write_table(db, work: Path, name: str, format_name: str, filters: ExportFil
         sql, params = _table_query(name, columns, filters, selection)
         batches = _column_batches(_rows(db, sql, params, batch_size))
     if format_name == "parquet":
-        table.rows = _write_parquet(work / table.path, table, batches, tables_meta.get(name, {}).get("columns", {}))
+        table.rows = _write_parquet(work / table.path, table, batches,
+                                    tables_meta.get(READ_FROM.get(name, name), {}).get("columns", {}))
     else:
         write = _write_csv if format_name == "csv" else _write_jsonl
         with _DataFile(work / table.path, digests) as out:

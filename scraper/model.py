@@ -11,28 +11,9 @@ Nothing in this module does I/O.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import zlib
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-class _computed_once:
-    """functools.cached_property without its lock: on Python 3.11 the first
-    access of every instance takes one lock shared by all instances, which
-    a million posts read in one thread pay for nothing."""
-
-    def __init__(self, compute):
-        self.compute = compute
-        self.name = compute.__name__
-        self.__doc__ = compute.__doc__
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.compute(instance)
-        return value
-
+from typing import Any, NamedTuple
 
 PLATFORMS = (
     "x",
@@ -56,6 +37,7 @@ class FetchedPage:
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     retrieved_at: str | None = None
+    stored: StoredRaw | None = field(default=None, repr=False, compare=False)  # see prepare.response_of
 
     def to_payload(self) -> str:
         return json.dumps(
@@ -70,46 +52,33 @@ class FetchedPage:
         )
 
 
-# zlib level for pages: level 1 takes half the time of level 6 on a twarc2
-# line (100 posts) for 1.26 times the bytes.
-PAGE_COMPRESSION_LEVEL = 1
-
-
 @dataclass
 class RawPage:
     """One stored unit that holds many items, kept once for all of them: a
     line of a twarc2 file is one X API response page of up to 100 posts.
 
     ``format`` names the page reader that cuts it into items again
-    (:func:`scraper.normalise.page_reader`); each item says where it sits
+    (:data:`scraper.formats.PAGE_READERS`); each item says where it sits
     with a JSON Pointer (``RawItem.pointer``). Storing the page instead of
     each item re-serialised with its context is what a collection tool
-    wrote, byte for byte, and costs a fifth of the space and time."""
+    wrote, byte for byte, and costs a fifth of the space and time.
+    ``stored``: what the archive keeps of it, once the preparing step has
+    compressed it (then ``text`` may be dropped: a worker process hands
+    over only the compressed bytes)."""
 
     format: str
     text: str | None
+    stored: StoredRaw | None = None
 
-    def __post_init__(self):
-        self._stored: tuple[str, int, bytes] | None = None
 
-    def stored(self) -> tuple[str, int, bytes]:
-        """(sha256, size in bytes, zlib-compressed bytes): what the archive keeps."""
-        if self._stored is None:
-            data = self.text.encode("utf-8")
-            self._stored = (hashlib.sha256(data).hexdigest(), len(data), zlib.compress(data, PAGE_COMPRESSION_LEVEL))
-        return self._stored
+class StoredRaw(NamedTuple):
+    """What the archive keeps of one raw payload (``raw_payloads``): its
+    SHA-256 and size before compression, and the compressed bytes."""
 
-    def text_again(self) -> str:
-        """The text, from the compressed bytes if it was dropped."""
-        if self.text is not None:
-            return self.text
-        return zlib.decompress(self.stored()[2]).decode("utf-8")
-
-    def drop_text(self) -> None:
-        """Keep only what storing needs (a worker process does this before
-        handing its items over: the text would cross for nothing)."""
-        self.stored()
-        self.text = None
+    sha256: str
+    format: str
+    size: int
+    content: bytes
 
 
 @dataclass
@@ -159,23 +128,6 @@ class RawItem:
             page=page,
         )
 
-    def payload_text(self) -> str:
-        """The payload as text. A reader that parsed a JSON object may leave
-        ``payload`` None and keep only ``decoded``: it is serialised here,
-        compactly with sorted keys, when needed (rarely: such items are
-        stored as pointers into their page)."""
-        if self.payload is not None:
-            return self.payload
-        from .jsonio import dumps
-
-        return dumps(self.decoded, sort_keys=True)
-
-    def stored_payload(self) -> str:
-        """What the archive keeps: payload and context, enough to re-normalise."""
-        from .jsonio import dumps
-
-        return dumps({"format": self.format, "payload": self.payload_text(), "context": self.context}, sort_keys=True)
-
 
 @dataclass
 class Post:
@@ -184,8 +136,8 @@ class Post:
     ``native_id`` is the platform's own id (X status id, Bluesky at:// URI,
     Mastodon status URL or id, Telegram ``channel/123``). It is None when the
     source gave none (a post quoted as plain text in an article); the archive
-    then derives a key and merges the post later with the same post arriving
-    with its id.
+    then derives a key (:mod:`scraper.identity`) and merges the post later
+    with the same post arriving with its id.
 
     ``created_at`` is UTC ISO-8601 (``2021-06-10T14:03:07Z``), or a plain date
     (``2021-06-10``) when only the day is known.
@@ -219,46 +171,6 @@ class Post:
 
     COUNT_FIELDS = ("reply_count", "repost_count", "like_count", "quote_count", "view_count")
 
-    @property
-    def key(self) -> str:
-        if self.native_id:
-            return post_key(self.platform, self.native_id)
-        return f"{self.platform}:derived:{self.match_hash}"
-
-    @property
-    def has_native_id(self) -> bool:
-        return bool(self.native_id)
-
-    @_computed_once
-    def match_hash(self) -> str:
-        """Same account, same day, same normalised text: the same post.
-        (Computed once, after normalisation has finished the text.)"""
-        return self._match_hash_for((self.created_at or "")[:10])
-
-    def nearby_match_hashes(self) -> list[str]:
-        """match_hash for the day before, the day itself and the day after:
-        an embed shows the author's local date, a platform gives UTC."""
-        day = (self.created_at or "")[:10]
-        if len(day) != 10:
-            return [self.match_hash]
-        from datetime import date, timedelta
-
-        try:
-            moment = date.fromisoformat(day)
-        except ValueError:
-            return [self.match_hash]
-        days = [(moment + timedelta(days=offset)).isoformat() for offset in (-1, 0, 1)]
-        return [self._match_hash_for(d) for d in days]
-
-    @_computed_once
-    def _match_text(self) -> str:
-        return _match_text(self.text)
-
-    def _match_hash_for(self, day: str) -> str:
-        handle = (self.author_handle or "").lower().lstrip("@")
-        basis = "\x1f".join([self.platform, handle, day, self._match_text])
-        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:20]
-
     def counts(self) -> dict[str, int | None]:
         return {name: getattr(self, name) for name in self.COUNT_FIELDS}
 
@@ -266,16 +178,65 @@ class Post:
         return asdict(self)
 
 
-def _match_text(text: str) -> str:
-    """scraper.normalise.match_text (that module imports this one, so it is
-    looked up at the first call, then kept)."""
-    global _match_text
-    from .normalise import match_text
-
-    _match_text = match_text
-    return match_text(text)
-
-
 def post_key(platform: str, native_id: str) -> str:
     return f"{platform}:{native_id}"
 
+
+
+# --- what the preparing step hands the archive -----------------------------------
+
+COUNT_COLUMNS = Post.COUNT_FIELDS
+
+# posts columns known from the post alone, in the order of PreparedPost.row ...
+POST_CONTENT_COLUMNS = (
+    "id", "platform", "native_id", "id_is_derived", "match_hash", "url", "handle", "display_name",
+    "created_at", "created_at_precision", "text", "language", "language_detected", "reply_to", "quote_of",
+    "repost_of", "hashtags", "mentions", "links", "media", *COUNT_COLUMNS, "edited_at", "is_edited",
+    "version_count", "unavailable_reason", "extra",
+)
+# ... and those the archive adds when it stores the sighting.
+POST_SIGHTING_COLUMNS = (
+    "account_id", "author_name", "mentioned_names", "deleted_at", "first_captured_at", "last_captured_at",
+)
+POST_COLUMNS = (*POST_CONTENT_COLUMNS, *POST_SIGHTING_COLUMNS)
+
+
+@dataclass(slots=True)
+class PreparedPost:
+    """A normalised post ready to be stored: everything about it that can be
+    known without the archive (:mod:`scraper.prepare` makes it, pure), so the
+    archive only looks up and writes.
+
+    ``row``: the values of POST_CONTENT_COLUMNS, counts the source did not
+    give left None. ``match_hash``: the key a quote without an id is matched
+    by; ``nearby_hashes``: the same a day either side (embeds show the
+    author's local day), computed when the archive may hold such quotes.
+    ``relevance``: (election id, matched terms as JSON, score) per election
+    the post is relevant to."""
+
+    key: str
+    platform: str
+    derived: bool  # no platform id: the key is derived from the match hash
+    match_hash: str
+    nearby_hashes: tuple[str, ...] | None
+    author: tuple[str | None, str | None, str | None]  # handle, platform id, display name
+    mentions: list[str]
+    placeholder: bool  # a link or a pending URL: names a post, says nothing of its content
+    row: tuple
+    relevance: list[tuple[str, str, float]]
+
+
+class ReadItem(NamedTuple):
+    """A raw item read and prepared: a post (``prepared``), or the reason it
+    could not be read (``failure``; it becomes a parse error). ``raw`` is
+    what the archive keeps of the item: its own payload, or the page it was
+    cut from (``item.pointer`` says where); ``response``: the HTTP answer it
+    came in, when it came over HTTP. ``capture_id``: set by a reprocess,
+    which rebuilds a post from a capture the archive already has."""
+
+    item: RawItem
+    prepared: PreparedPost | None
+    failure: str | None
+    raw: StoredRaw
+    response: StoredRaw | None = None
+    capture_id: int | None = None

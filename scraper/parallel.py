@@ -4,7 +4,7 @@ Reading a post (JSON parsing, normalisation, match hashes, relevance: see
 :mod:`scraper.prepare`) needs no archive and costs about as much as storing
 it, which SQLite does in one writing process. So for formats whose every
 line stands alone, the main process reads the file's lines and hands them
-out in chunks to worker processes; their :class:`~scraper.prepare.ReadItem`
+out in chunks to worker processes; their :class:`~scraper.model.ReadItem`
 results come back in file order and are stored as they arrive, while the
 workers read ahead. A bounded number of chunks is in flight, so memory does
 not grow with the file.
@@ -16,19 +16,25 @@ ends up the same either way (tests check this).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from . import formats
 from .errors import SourceError
-from .prepare import PreparedPost, ReadItem, astuple_prepared, read_item
+from .model import PreparedPost, ReadItem
+from .prepare import read_item
 from .relevance import ElectionMatcher
 from .sources import Unparsed
-from . import formats
 from .sources.filestream import numbered_lines, open_text
+
+logger = logging.getLogger(__name__)
 
 # A chunk closes after this many characters of lines (a twarc2 page is about
 # 90 KB: a chunk is a few pages) ...
@@ -73,33 +79,69 @@ def _usable_cpus() -> int:
 
 
 def read_in_workers(
-    path: str, format_name: str, source_id: str, matchers: list[ElectionMatcher], nearby: bool, workers: int
+    path: str, format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool, workers: int
 ) -> Iterator[ReadItem | Unparsed]:
     """The items of a line-based file, read and prepared by ``workers``
-    processes, in file order."""
+    processes, in file order.
+
+    A worker that dies (killed, out of memory) loses nothing: the chunks it
+    and the others held are read again in this process, in order, and so
+    is the rest of the file."""
     context = multiprocessing.get_context(_start_method())
-    in_flight: deque = deque()
-    with open_text(path) as stream, context.Pool(
-        workers, initializer=_start_worker, initargs=(format_name, source_id, matchers, nearby)
+    setup = (format_name, source_id, matchers, match_quotes)
+    in_flight: deque = deque()  # (chunk, future), in file order
+    here: _Reader | None = None  # reads in this process once the pool is broken
+    with open_text(path) as stream, ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=setup
     ) as pool:
         for chunk in _chunks(numbered_lines(stream)):
-            in_flight.append(pool.apply_async(_read_chunk, (path, chunk)))
-            if len(in_flight) >= CHUNKS_IN_FLIGHT:
-                yield from _results(in_flight.popleft(), path)
+            if here is None:
+                in_flight.append((chunk, pool.submit(_read_chunk, path, chunk)))
+                if len(in_flight) < CHUNKS_IN_FLIGHT:
+                    continue
+                chunk, future = in_flight.popleft()
+                results = _results(future, path)
+                if results is not None:
+                    yield from results
+                    continue
+                here = _Reader(path, setup, in_flight)
+            yield from here.read(chunk)
         while in_flight:
-            yield from _results(in_flight.popleft(), path)
+            chunk, future = in_flight.popleft()
+            results = None if here is not None else _results(future, path)
+            if results is not None:
+                yield from results
+                continue
+            here = here or _Reader(path, setup, in_flight)
+            yield from here.read(chunk)
 
 
-def _results(pending, path: str) -> list:
-    """A chunk's results. A worker that died (killed, out of memory) takes its
-    chunk with it and the pool would wait forever: after CHUNK_TIMEOUT the
-    import fails with a clear error instead (what was stored stays)."""
+class _Reader:
+    """Reads chunks in this process, as a worker would."""
+
+    def __init__(self, path: str, setup: tuple, abandoned: deque):
+        for _, future in abandoned:
+            future.cancel()
+        logger.warning("%s: a worker process died; reading the rest of the file in this process", path)
+        self.path = path
+        _set_up(*setup)
+
+    def read(self, chunk: list[tuple[int, str]]) -> list[ReadItem | Unparsed]:
+        return _as_read_items(_read_chunk(self.path, chunk))
+
+
+def _results(future, path: str) -> list | None:
+    """A chunk's results; None when the pool broke (a worker died). A worker
+    that hangs would keep the import waiting: after CHUNK_TIMEOUT the import
+    fails with a clear error instead (what was stored stays)."""
     try:
-        return _as_read_items(pending.get(timeout=CHUNK_TIMEOUT))
-    except multiprocessing.TimeoutError:
+        return _as_read_items(future.result(timeout=CHUNK_TIMEOUT))
+    except BrokenProcessPool:
+        return None
+    except TimeoutError:
         raise SourceError(
-            f"{path}: a worker process reading the file gave no answer in {CHUNK_TIMEOUT} s "
-            "(killed, or out of memory?); run the import again, with --workers 0 to read in one process"
+            f"{path}: a worker process reading the file gave no answer in {CHUNK_TIMEOUT} s; "
+            "run the import again, with --workers 0 to read in one process"
         ) from None
 
 
@@ -129,32 +171,36 @@ def _chunks(lines: Iterator[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]
 _worker: dict = {}
 
 
-def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], nearby: bool) -> None:
+def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the import in the main process, quietly here
+    _set_up(format_name, source_id, matchers, match_quotes)
 
-    _worker.update(reader=formats.line_reader(format_name), source_id=source_id, matchers=matchers, nearby=nearby)
+
+def _set_up(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool) -> None:
+    _worker.update(reader=formats.line_reader(format_name), source_id=source_id, matchers=matchers,
+                   match_quotes=match_quotes)
 
 
-def _read_chunk(path: str, chunk: list[tuple[int, str]]) -> list[ReadItem | Unparsed]:
-    reader, source_id, matchers, nearby = (_worker[k] for k in ("reader", "source_id", "matchers", "nearby"))
-    results: list[ReadItem | Unparsed] = []
+def _read_chunk(path: str, chunk: list[tuple[int, str]]) -> list:
+    reader, source_id, matchers, match_quotes = (
+        _worker[k] for k in ("reader", "source_id", "matchers", "match_quotes"))
+    results: list = []
     for number, line in chunk:
         for item in reader(line, source_id, f"{path}:{number}"):
             if isinstance(item, Unparsed):
                 results.append(item)
                 continue
-            read = read_item(item, matchers, keep_post=False, nearby=nearby)
+            read = read_item(item, matchers, match_quotes)
             if read.failure is None and item.raw_page is not None:
                 # What crosses is what storing needs: the page's hash and
-                # compressed bytes, the post's values. (The archive cuts the
-                # page up again in the rare case it needs the whole post.)
-                item.raw_page.drop_text()
+                # compressed bytes (once per page), the post's values.
+                item.raw_page.text = None
                 item.payload, item.context = None, {}
                 # As plain tuples: unpickling a NamedTuple or a dataclass runs
                 # Python code per object, and the writing process pays for it.
-                results.append((item, astuple_prepared(read.prepared)))
+                results.append((item, astuple_prepared(read.prepared), read.raw))
             else:
                 results.append(read)
     return results
@@ -162,5 +208,13 @@ def _read_chunk(path: str, chunk: list[tuple[int, str]]) -> list[ReadItem | Unpa
 
 def _as_read_items(results: list) -> list[ReadItem | Unparsed]:
     """A chunk's results as the archive takes them (see _read_chunk)."""
-    return [ReadItem(entry[0], PreparedPost(*entry[1]), None) if type(entry) is tuple else entry
+    return [ReadItem(entry[0], PreparedPost(*entry[1]), None, entry[2]) if type(entry) is tuple else entry
             for entry in results]
+
+
+_PREPARED_FIELDS = tuple(PreparedPost.__dataclass_fields__)
+
+
+def astuple_prepared(prepared: PreparedPost) -> tuple:
+    """The fields in order, shallow (``PreparedPost(*fields)`` makes it again)."""
+    return tuple(getattr(prepared, name) for name in _PREPARED_FIELDS)

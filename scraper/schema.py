@@ -428,3 +428,115 @@ def m005_bulk_text_index_and_raw_pointers(db: Database) -> None:
       and without it each question scanned the whole table."""
     db["captures"].add_column("raw_pointer", str)
     db.execute("CREATE INDEX idx_posts_derived_match_hash ON posts (match_hash) WHERE id_is_derived = 1")
+
+
+CAPTURE_DETAILS_VIEW = """
+CREATE VIEW capture_details AS
+SELECT
+  c.id,
+  f.run_id,
+  c.post_id,
+  f.source_id,
+  c.format,
+  c.location,
+  f.fetched_url,
+  f.retrieved_at,
+  f.tool_version,
+  coalesce(c.raw_sha256, f.page_sha256) AS raw_sha256,
+  f.response_sha256,
+  c.raw_pointer,
+  c.fetch_id
+FROM captures c
+JOIN fetches f ON f.id = c.fetch_id
+"""
+
+
+POST_STATES_VIEW = """
+CREATE VIEW post_states AS
+SELECT post_id, version, text, reply_count, repost_count, like_count, quote_count, view_count, edited_at,
+  first_seen_at, last_seen_at
+FROM post_versions
+UNION ALL
+SELECT id, 1, text, reply_count, repost_count, like_count, quote_count, view_count, edited_at,
+  first_captured_at, last_captured_at
+FROM posts
+WHERE version_count = 1
+"""
+
+
+@migrations()
+def m006_fetches_and_single_state_posts(db: Database) -> None:
+    """A smaller archive, with the same content.
+
+    - A capture's provenance shared by every post of one answer, file line
+      or page (run, source, URL, time, tool version, the HTTP answer, the
+      stored page) moves to ``fetches``, one row per fetch; a capture keeps
+      the post, its fetch, its format, where in the fetch it was found, and
+      its own raw payload when it has one. ``capture_details`` shows
+      captures as they were, one row with everything.
+    - A post seen in one state keeps it in ``posts`` only: ``post_versions``
+      holds the states of posts that showed more than one, the first
+      included. ``post_states`` shows every state of every post.
+    - Posts are no longer looked up by match hash except among quotes
+      without an id (their partial index stays).
+    - Parse errors are looked up by payload: an item that fails again
+      (the same file imported twice) is not recorded twice."""
+    db["fetches"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "source_id": str,
+            "fetched_url": str,
+            "retrieved_at": str,
+            "tool_version": str,
+            "response_sha256": str,
+            "page_sha256": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("run_id", "scrape_runs", "id"),
+            ("source_id", "sources", "id"),
+            ("response_sha256", "raw_payloads", "sha256"),
+            ("page_sha256", "raw_payloads", "sha256"),
+        ],
+    )
+    db.execute(
+        "INSERT INTO fetches (run_id, source_id, fetched_url, retrieved_at, tool_version, response_sha256, page_sha256) "
+        "SELECT run_id, source_id, fetched_url, retrieved_at, tool_version, response_sha256, "
+        "CASE WHEN raw_pointer IS NOT NULL THEN raw_sha256 END FROM captures "
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY min(id)"
+    )
+    db["captures_compact"].create(
+        {"id": int, "post_id": str, "fetch_id": int, "format": str, "location": str, "raw_sha256": str,
+         "raw_pointer": str},
+        pk="id",
+        foreign_keys=[
+            ("post_id", "posts", "id"),
+            ("fetch_id", "fetches", "id"),
+            ("raw_sha256", "raw_payloads", "sha256"),
+        ],
+    )
+    db.execute(
+        "CREATE TEMP TABLE fetch_keys AS SELECT id, run_id, source_id, fetched_url, retrieved_at, tool_version, "
+        "response_sha256, page_sha256 FROM fetches"
+    )
+    db.execute("CREATE INDEX temp.fetch_keys_all ON fetch_keys (source_id, retrieved_at, run_id)")
+    db.execute(
+        "INSERT INTO captures_compact (id, post_id, fetch_id, format, location, raw_sha256, raw_pointer) "
+        "SELECT c.id, c.post_id, f.id, c.format, c.location, CASE WHEN c.raw_pointer IS NULL THEN c.raw_sha256 END, "
+        "c.raw_pointer FROM captures c JOIN fetch_keys f ON f.source_id IS c.source_id "
+        "AND f.retrieved_at IS c.retrieved_at AND f.run_id IS c.run_id AND f.fetched_url IS c.fetched_url "
+        "AND f.tool_version IS c.tool_version AND f.response_sha256 IS c.response_sha256 "
+        "AND f.page_sha256 IS (CASE WHEN c.raw_pointer IS NOT NULL THEN c.raw_sha256 END) ORDER BY c.id"
+    )
+    db.execute("DROP TABLE temp.fetch_keys")
+    db.execute("DROP TABLE captures")
+    db.execute("ALTER TABLE captures_compact RENAME TO captures")
+    db["captures"].create_index(["post_id"])
+    db.execute("CREATE INDEX idx_fetches_run_id ON fetches (run_id)")
+    db.execute(CAPTURE_DETAILS_VIEW)
+    db.execute(POST_STATES_VIEW)
+    db.execute("DELETE FROM post_versions WHERE post_id IN (SELECT id FROM posts WHERE version_count = 1)")
+    db.execute("DROP INDEX IF EXISTS idx_posts_match_hash")
+    # A parse error is recorded once per payload while unresolved (a file imported twice).
+    db["parse_errors"].create_index(["raw_sha256"])

@@ -307,14 +307,18 @@ def account_key(account: WatchedAccount) -> str:
 
 
 def _read_file(archive: Archive, format_name: str, location: str, source_id: str, workers: int | None):
-    """The items of an imported file, read here or by worker processes."""
-    if format_name in formats.LINE_READERS:
-        count = parallel.worker_count(location, workers)
-        if count:
-            return parallel.read_in_workers(
-                location, format_name, source_id, archive.matchers(), archive.has_posts_without_id(), count
-            )
-    return formats.file_reader(format_name)(location, source_id)
+    """The items of an imported file, read and prepared here or by worker
+    processes. Line-based platform files hold posts with ids only: the match
+    hashes that find quotes without an id are computed only when the
+    archive holds such quotes."""
+    items = formats.file_reader(format_name)(location, source_id)
+    if format_name not in formats.LINE_READERS:
+        return items
+    match_quotes = archive.has_posts_without_id()
+    count = parallel.worker_count(location, workers)
+    if count:
+        return parallel.read_in_workers(location, format_name, source_id, archive.matchers(), match_quotes, count)
+    return archive.prepared(items, match_quotes)
 
 
 def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult) -> None:

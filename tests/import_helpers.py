@@ -22,7 +22,7 @@ def posts(archive) -> dict[str, dict]:
 
 def captures_of(archive, post_id: str) -> list[tuple]:
     return archive.db.execute(
-        "SELECT source_id, format, location FROM captures WHERE post_id = ? ORDER BY id", [post_id]
+        "SELECT source_id, format, location FROM capture_details WHERE post_id = ? ORDER BY id", [post_id]
     ).fetchall()
 
 
@@ -43,11 +43,10 @@ def import_twice(archive, format_name: str, path) -> tuple:
     return first, after_first, second, after_second
 
 
-def assert_second_import_adds_only_captures(after_first: dict, after_second: dict, second) -> None:
-    assert after_second["posts"] == after_first["posts"]
-    assert after_second["post_versions"] == after_first["post_versions"]
-    assert after_second["accounts"] == after_first["accounts"]
-    assert after_second["captures"] == 2 * after_first["captures"]
+def assert_second_import_adds_nothing(after_first: dict, after_second: dict, second) -> None:
+    """The same file imported again: every item is a sighting seen before
+    (no post, version or capture is added)."""
+    assert after_second == after_first
     assert second.stats.new_posts == 0 and second.stats.new_versions == 0
 
 

@@ -37,12 +37,20 @@ def run(valdoria_archive):
     return valdoria_archive.start_run("test")
 
 
-def test_same_item_twice_adds_only_a_capture(valdoria_archive, run):
+def test_same_item_twice_is_one_post_and_one_capture(valdoria_archive, run):
     first = valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
     second = valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
     assert (first.new_posts, second.unchanged) == (1, 1)
     counts = valdoria_archive.counts()
-    assert (counts["posts"], counts["post_versions"], counts["captures"]) == (1, 1, 2)
+    # One state (kept in posts only) and one sighting: the same item of the same source is no news.
+    assert (counts["posts"], counts["post_versions"], counts["captures"]) == (1, 0, 1)
+
+
+def test_the_same_item_from_another_place_is_another_capture(valdoria_archive, run):
+    valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
+    stats = valdoria_archive.store([embed_item("Felicito a la presidenta electa", "other.html#embed-4")], run)
+    assert stats.unchanged == 1
+    assert valdoria_archive.counts()["captures"] == 2
 
 
 def test_changed_text_becomes_a_version_and_marks_the_post_edited(valdoria_archive, run):
@@ -77,7 +85,7 @@ def test_post_without_id_merges_into_the_post_with_its_id(valdoria_archive, run)
 
 def test_raw_payload_is_kept_and_provenance_recorded(valdoria_archive, run):
     valdoria_archive.store([embed_item("Hola elecciones")], run)
-    capture = next(valdoria_archive.db["captures"].rows)
+    capture = next(valdoria_archive.db["capture_details"].rows)
     assert capture["location"] == "page.html#embed-1"
     assert capture["tool_version"]
     stored = json.loads(valdoria_archive.raw_payload(capture["raw_sha256"]))
@@ -119,11 +127,8 @@ def test_locked_archive_is_a_clear_error(tmp_path, valdoria_config):
     holder = sqlite3.connect(path)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        other = Archive.__new__(Archive)
-        other.path = path
-        other.db = archive.db
+        other = Archive(path)
         other.db.execute("PRAGMA busy_timeout = 100")
-        other._matchers = None
         with pytest.raises(ArchiveLockedError, match="locked"):
             other.load_config(valdoria_config)
     finally:
@@ -305,7 +310,7 @@ def test_a_quotes_wordings_are_not_versions_of_the_real_post(valdoria_archive, r
     valdoria_archive.store([embed_item("Felicito a la presidenta electa")], run)
     post = valdoria_archive.db["posts"].get("x:1402279246033858617")
     assert (post["version_count"], post["is_edited"]) == (1, 0)
-    assert valdoria_archive.db["post_versions"].count == 1
+    assert valdoria_archive.db["post_versions"].count == 0  # its one state is the post's row
 
 
 @pytest.mark.parametrize("stamp, expected", [

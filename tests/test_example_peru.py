@@ -35,7 +35,7 @@ def test_same_post_from_text_and_html_is_one_post_with_two_captures(peru_archive
     assert peru_archive.db["posts"].count == 1
     post = next(peru_archive.db["posts"].rows)
     assert post["id_is_derived"] == 1
-    sources = {r["source_id"] for r in peru_archive.db.query("select source_id from captures where post_id = ?", [post["id"]])}
+    sources = {r["source_id"] for r in peru_archive.db.query("select source_id from capture_details where post_id = ?", [post["id"]])}
     assert sources == {"seed-report-text", "seed-report-html"}
 
 

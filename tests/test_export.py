@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from scraper.cli import cli
 from scraper.cli_export import export_command
 from scraper.errors import ArchiveUnwritableError, InputError
+from scraper import __version__
 from scraper import export as export_module
 from scraper.export import (
     REPLICATED_VIEW_SHA256,
@@ -197,9 +198,10 @@ def test_field_descriptions_come_from_metadata_yml(multi_archive, tmp_path):
     by_title = {r["title"]: r for r in descriptor["resources"] if r.get("schema")}
     assert list(by_title) == list(TABLES)
     for table, resource in by_title.items():
-        assert resource["description"] == tables[table]["description"]
+        described = tables[export_module.READ_FROM.get(table, table)]  # (captures with their fetch's provenance)
+        assert resource["description"] == described["description"]
         for field in resource["schema"]["fields"]:
-            assert field["description"] == tables[table]["columns"][field["name"]], (table, field["name"])
+            assert field["description"] == described["columns"][field["name"]], (table, field["name"])
     reactions = by_title["reactions"]["schema"]
     assert reactions["primaryKey"] == ["post_id", "election"]
     types = {f["name"]: f["type"] for f in reactions["fields"]}
@@ -227,10 +229,10 @@ def test_metadata_reads_the_same_with_libyaml():
 def test_readme_gives_provenance(peru_archive, tmp_path):
     export_package(peru_archive, tmp_path / "out", filters=ExportFilters(elections=("peru-2021",)))
     readme = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
-    first, last = peru_archive.db.execute("SELECT min(retrieved_at), max(retrieved_at) FROM captures").fetchone()
+    first, last = peru_archive.db.execute("SELECT min(retrieved_at), max(retrieved_at) FROM capture_details").fetchone()
     assert f"Capture period of the exported posts: {first} to {last}" in readme
     assert f"latest capture is {last}" in readme
-    assert "reaction-archive 0.1.0" in readme
+    assert f"reaction-archive {__version__}" in readme
     assert "- election: peru-2021" in readme
     assert "| data/reactions.csv | 1 |" in readme
     assert "seed-report-html" in readme and "seed-report-text" in readme

@@ -6,7 +6,7 @@ from scraper.archive import Archive
 from scraper.scrape import import_file
 
 from .import_helpers import (
-    IMPORTS, assert_second_import_adds_only_captures, cli_import, import_twice, parse_errors, posts,
+    IMPORTS, assert_second_import_adds_nothing, cli_import, import_twice, parse_errors, posts,
 )
 
 RSS = IMPORTS / "statements.rss"
@@ -51,9 +51,9 @@ def test_broken_feed_keeps_entries_and_records_the_fault_line(archive):
     assert location == f"{BROKEN}:12" and "not well-formed" in reason
 
 
-def test_importing_twice_changes_nothing_but_captures(archive):
+def test_importing_twice_changes_nothing(archive):
     _first, after_first, second, after_second = import_twice(archive, "rss", RSS)
-    assert_second_import_adds_only_captures(after_first, after_second, second)
+    assert_second_import_adds_nothing(after_first, after_second, second)
 
 
 def test_cli_import(tmp_path):
@@ -85,7 +85,7 @@ def test_rss_source_in_a_config_fetches_through_the_polite_client(httpserver, tm
         "select count(*) from posts p join accounts a on a.id = p.account_id where a.leader_id = 'lucia-inventada'"
     ).fetchone()[0]
     assert linked == 2
-    capture = next(archive.db.query("select fetched_url from captures limit 1"))
+    capture = next(archive.db.query("select fetched_url from capture_details limit 1"))
     assert capture["fetched_url"].endswith("/feeds/statements.rss")
     user_agent = httpserver.log[0][0].headers["User-Agent"]
     assert user_agent.startswith("reaction-archive/")

@@ -12,7 +12,7 @@ from scraper.formats import file_reader
 from scraper.sources import Unparsed
 
 from .import_helpers import (
-    IMPORTS, assert_second_import_adds_only_captures, captures_of, cli_import, import_article,
+    IMPORTS, assert_second_import_adds_nothing, captures_of, cli_import, import_article,
     import_twice, parse_errors, posts,
 )
 
@@ -50,7 +50,7 @@ def test_pages_import_with_ids_authors_times_and_text(valdoria_archive):
 def test_twarc_metadata_becomes_capture_provenance(archive):
     import_file(archive, "twarc2-jsonl", str(PAGES))
     fetched_url, retrieved_at = archive.db.execute(
-        "SELECT fetched_url, retrieved_at FROM captures WHERE post_id = 'x:1402739780613058617'"
+        "SELECT fetched_url, retrieved_at FROM capture_details WHERE post_id = 'x:1402739780613058617'"
     ).fetchone()
     assert fetched_url.endswith("&next_token=b26v89c19zqg8o3fpds")
     assert retrieved_at == "2021-06-12T09:15:04Z"
@@ -83,10 +83,10 @@ def test_flattened_after_pages_adds_captures_only(archive):
     assert len(captures_of(archive, "x:1402279246033858617")) == 2
 
 
-def test_importing_twice_changes_nothing_but_captures(archive):
+def test_importing_twice_changes_nothing(archive):
     first, after_first, second, after_second = import_twice(archive, "twarc2-jsonl", PAGES)
     assert first.stats.new_posts == 4
-    assert_second_import_adds_only_captures(after_first, after_second, second)
+    assert_second_import_adds_nothing(after_first, after_second, second)
 
 
 def test_article_embed_and_import_are_one_post_with_two_captures(valdoria_archive):
@@ -119,7 +119,7 @@ def test_each_line_is_stored_once_and_captures_point_into_it(archive):
     lines = [line.rstrip("\n") for line in PAGES.read_text(encoding="utf-8").splitlines()]
     stored = {row["sha256"]: row for row in archive.db.query("SELECT * FROM raw_payloads WHERE format = 'twarc2-jsonl'")}
     pointers = archive.db.execute(
-        "SELECT post_id, raw_pointer, raw_sha256 FROM captures ORDER BY id"
+        "SELECT post_id, raw_pointer, raw_sha256 FROM capture_details ORDER BY id"
     ).fetchall()
     assert {pointer for _, pointer, _ in pointers} <= {"/data/0", "/data/1", "/data/2", "/data"}
     for post_id, pointer, sha in pointers:
@@ -169,7 +169,7 @@ def test_a_line_once_unparsed_then_imported_can_be_reprocessed(archive, monkeypa
     assert archive.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
     import_file(archive, "twarc2-jsonl", str(PAGES))  # the fixed parser reads the same lines
     formats = {row[0] for row in archive.db.execute(
-        "SELECT DISTINCT r.format FROM captures c JOIN raw_payloads r ON r.sha256 = c.raw_sha256")}
+        "SELECT DISTINCT r.format FROM capture_details c JOIN raw_payloads r ON r.sha256 = c.raw_sha256")}
     assert formats == {"twarc2-jsonl"}
     stats = archive.reprocess()
     assert stats.new_posts == 4

@@ -8,7 +8,7 @@ from scraper.archive import Archive
 from scraper.scrape import import_file
 
 from .import_helpers import (
-    IMPORTS, assert_second_import_adds_only_captures, captures_of, cli_import, import_article,
+    IMPORTS, assert_second_import_adds_nothing, captures_of, cli_import, import_article,
     import_twice, parse_errors, posts,
 )
 
@@ -45,9 +45,9 @@ def test_text_file(archive):
     assert captures_of(archive, "telegram:valdoria_presidencia/204")[0][2] == f"{TEXT}:4"
 
 
-def test_importing_twice_changes_nothing_but_captures(archive):
+def test_importing_twice_changes_nothing(archive):
     _first, after_first, second, after_second = import_twice(archive, "urls", CSV)
-    assert_second_import_adds_only_captures(after_first, after_second, second)
+    assert_second_import_adds_nothing(after_first, after_second, second)
 
 
 def test_pending_then_full_sighting_is_one_post(valdoria_archive):

@@ -6,7 +6,7 @@ from scraper.archive import Archive
 from scraper.scrape import import_file
 
 from .import_helpers import (
-    IMPORTS, assert_second_import_adds_only_captures, captures_of, cli_import, import_article,
+    IMPORTS, assert_second_import_adds_nothing, captures_of, cli_import, import_article,
     import_twice, parse_errors, posts,
 )
 
@@ -55,9 +55,9 @@ def test_zip_gives_the_same_posts(tmp_path, archive):
     assert ".zip!data/tweets.js:" in location
 
 
-def test_importing_twice_changes_nothing_but_captures(archive):
+def test_importing_twice_changes_nothing(archive):
     _first, after_first, second, after_second = import_twice(archive, "x-archive", FOLDER)
-    assert_second_import_adds_only_captures(after_first, after_second, second)
+    assert_second_import_adds_nothing(after_first, after_second, second)
 
 
 def test_article_embed_and_import_are_one_post(valdoria_archive):

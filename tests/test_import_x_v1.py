@@ -7,7 +7,7 @@ from scraper.formats import file_reader
 from scraper.sources import Unparsed
 
 from .import_helpers import (
-    IMPORTS, assert_second_import_adds_only_captures, captures_of, cli_import, import_article,
+    IMPORTS, assert_second_import_adds_nothing, captures_of, cli_import, import_article,
     import_twice, parse_errors, posts,
 )
 
@@ -67,9 +67,9 @@ def test_same_posts_as_api_v2():
             assert getattr(post, field) == getattr(other, field), (native_id, field)
 
 
-def test_importing_twice_changes_nothing_but_captures(archive):
+def test_importing_twice_changes_nothing(archive):
     _first, after_first, second, after_second = import_twice(archive, "x-v1-json", ARRAY)
-    assert_second_import_adds_only_captures(after_first, after_second, second)
+    assert_second_import_adds_nothing(after_first, after_second, second)
 
 
 def test_article_embed_and_import_are_one_post(valdoria_archive):

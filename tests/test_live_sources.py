@@ -9,7 +9,6 @@ is replaced with the local server's address.
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from click.testing import CliRunner
 from werkzeug import Response
 
 from scraper.archive import Archive
+from scraper.compression import decompress
 from scraper.cli import cli
 from scraper.config import load_config
 from scraper.http import PoliteClient
@@ -497,7 +497,7 @@ def test_tokens_reach_neither_the_archive_nor_the_output(archive, httpserver, tm
     archive.db.conn.close()
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("archive.db*"))
     reopened = Archive(tmp_path / "archive.db")
-    payloads = [zlib.decompress(row[0]) for row in reopened.db.execute("SELECT content FROM raw_payloads")]
+    payloads = [decompress(row[1], row[0]) for row in reopened.db.execute("SELECT content, compression FROM raw_payloads")]
     for token in (X_TOKEN, MASTODON_TOKEN):  # ... and is kept nowhere
         assert token.encode() not in stored
         assert all(token.encode() not in payload for payload in payloads)

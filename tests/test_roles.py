@@ -28,7 +28,7 @@ def test_role_resolved_by_the_posts_date(valdoria_archive):
     ]
     # The same leader, the same words, two years later: now head of state.
     archive.db.execute("update elections set window_end = '2023-12-31T00:00:00Z'")
-    archive._matchers = None
+    archive.elections.forget()
     archive.store(
         [text_item("Parabéns, presidenta eleita Rosa Ficticia! #EleicoesFicticias — Lucía Inventada (@lucia_inventada) June 9, 2023", "test#2")],
         run,
@@ -43,7 +43,7 @@ def test_role_resolved_by_the_posts_date(valdoria_archive):
 def test_first_and_last_day_of_a_role(valdoria_archive):
     archive = valdoria_archive
     archive.db.execute("update elections set window_end = '2023-12-31T00:00:00Z'")
-    archive._matchers = None
+    archive.elections.forget()
     archive.register_source("test", "article", "test")
     run = archive.start_run("test")
     for i, day in enumerate(["December 31, 2022", "January 1, 2023"]):

@@ -13,6 +13,7 @@ from scraper.http import PoliteClient
 from scraper.model import FetchedPage, RawItem
 from scraper.normalise import normalise
 from scraper.formats import file_reader
+from scraper.prepare import stored_payload
 from scraper.sources import ScrapeRequest, Unparsed, WatchedAccount
 from scraper.sources import mastodon
 from scraper.sources.mastodon import (
@@ -315,7 +316,7 @@ def test_token_is_sent_as_bearer_and_never_stored(httpserver, client, monkeypatc
     items = list(scrape_account(client, scrape_request(httpserver)))
 
     assert len(items) == 1
-    stored = items[0].stored_payload() + items[0].page.to_payload() + json.dumps(items[0].context)
+    stored = stored_payload(items[0]) + items[0].page.to_payload() + json.dumps(items[0].context)
     assert token not in stored
 
 

@@ -22,6 +22,7 @@ from scraper.http import PoliteClient
 from scraper.model import RawItem
 from scraper.normalise import normalise
 from scraper.formats import file_reader
+from scraper.prepare import stored_payload
 from scraper.sources import ScrapeRequest, Unparsed, WatchedAccount
 from scraper.sources import x
 
@@ -109,7 +110,7 @@ def token(monkeypatch):
 def assert_token_nowhere(values):
     for value in values:
         if isinstance(value, RawItem):
-            texts = [value.payload, json.dumps(value.context), value.stored_payload(), value.page.to_payload()]
+            texts = [value.payload, json.dumps(value.context), stored_payload(value), value.page.to_payload()]
             texts += list(value.page.headers.values()) + [value.page.url]
         else:
             texts = [value.payload, value.location, value.page.to_payload() if value.page else ""]
