@@ -210,6 +210,7 @@ class Archive:
                         "aliases": json.dumps(leader.aliases, ensure_ascii=False),
                         "country": leader.country,
                         "notes": leader.notes,
+                        "wikidata": leader.wikidata,
                     },
                     pk="id",
                 )

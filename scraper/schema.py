@@ -428,3 +428,11 @@ def m005_bulk_text_index_and_raw_pointers(db: Database) -> None:
       and without it each question scanned the whole table."""
     db["captures"].add_column("raw_pointer", str)
     db.execute("CREATE INDEX idx_posts_derived_match_hash ON posts (match_hash) WHERE id_is_derived = 1")
+
+
+@migrations()
+def m006_leaders_wikidata(db: Database) -> None:
+    """A leader's Wikidata item (QID), from the roster: the stable id that
+    ``reactions roster wikidata`` matches on, and a key to join the archive
+    with other data."""
+    db["leaders"].add_column("wikidata", str)
