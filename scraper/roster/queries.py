@@ -108,7 +108,10 @@ def countries_query(offices: tuple[str, ...], languages: list[str], *, codes: li
     if codes is not None:
         lines += [f"  VALUES ?iso {{ {_values(codes, quote=True)} }}",
                   "  ?country wdt:P297 ?iso ."]
-    else:
+    elif group == "un":
+        lines += ["  ?country wdt:P463 wd:Q1065 ;",
+                  "           wdt:P297 ?iso ."]
+    else:  # a continent: its sovereign states
         predicate, value, _ = WIKIDATA_GROUPS[group]
         lines += [f"  ?country {predicate} {value} ;",
                   "           wdt:P31 wd:Q3624078 ;",

@@ -121,7 +121,8 @@ def parse_position(value: str) -> tuple[str, str]:
 
 
 def parse_languages(value: str | Iterable[str]) -> list[str]:
-    items = value.replace(",", " ").split() if isinstance(value, str) else [str(v) for v in value]
+    values = [value] if isinstance(value, str) else [str(v) for v in value]
+    items = [item for text in values for item in text.replace(",", " ").split()]
     languages = list(dict.fromkeys(item.strip().lower() for item in items if item.strip()))
     for language in languages:
         if not (language.replace("-", "").isalpha() and language.isascii() and len(language) <= 12):
