@@ -5,6 +5,9 @@ with fictional people (tests/fake_wikidata.py)."""
 import json
 import re
 import shutil
+import signal
+import subprocess
+import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -239,24 +242,57 @@ def test_a_client_timeout_is_retried_then_fails(fake):
     ("<html><body>Bad gateway</body></html>", "is not SPARQL JSON results: not JSON"),
     ('{"head": {"vars": ["person"]}, "results": {"bindings": [{"person": {"value": "x"}}]}}', "unknown term type"),
 ])
-def test_a_malformed_answer_exits_1_and_writes_nothing(fake, tmp_path, body, message):
+def test_a_malformed_answer_exits_1_and_leaves_the_roster_as_it_was(fake, tmp_path, body, message):
+    assert build(fake, tmp_path).exit_code == 0
+    before = (tmp_path / "latam.yml").read_bytes()
     fake.answer = lambda kind, query: Response(body, status=200) if kind == "office holders" else None
-    result = build(fake, tmp_path)
+    result = build(fake, tmp_path, "--refresh")
     assert result.exit_code == 1
     assert "holders 1/1 (AR, BR, UY, Q99990950)" in result.output and message in result.output
-    assert not (tmp_path / "latam.yml").exists()
+    assert (tmp_path / "latam.yml").read_bytes() == before
 
 
-def test_an_empty_answer_exits_1_and_writes_nothing(fake, tmp_path):
+def test_an_empty_answer_exits_1_and_leaves_the_roster_as_it_was(fake, tmp_path):
+    assert build(fake, tmp_path).exit_code == 0
+    before = (tmp_path / "latam.yml").read_bytes()
     empty = json.dumps({"head": {"vars": ["person"]}, "results": {"bindings": []}})
     fake.answer = lambda kind, query: Response(empty, status=200) if kind == "office holders" else None
-    result = build(fake, tmp_path)
+    result = build(fake, tmp_path, "--refresh")
     assert result.exit_code == 1
     assert "Wikidata returned no office holders for AR, BR, UY, Q99990950 since 2016-01-01; nothing written" in result.output
-    assert not (tmp_path / "latam.yml").exists()
+    assert (tmp_path / "latam.yml").read_bytes() == before
     fake.answer = lambda kind, query: Response(empty, status=200)
     result = build(fake, tmp_path, "--refresh")
     assert result.exit_code == 1 and "Wikidata returned no country for UY, AR, BR" in result.output
+    assert (tmp_path / "latam.yml").read_bytes() == before
+
+
+def test_a_roster_in_a_missing_folder_is_refused_before_any_query(fake, tmp_path):
+    result = build(fake, tmp_path, roster="nowhere/latam.yml")
+    assert result.exit_code == 2 and "does not exist" in result.output and fake.queries == []
+
+
+def test_killed_while_writing_the_roster_the_old_file_stays_whole(tmp_path):
+    """kill -9 between writing the new text and renaming it over the old
+    file: the old roster is still there, whole."""
+    path = tmp_path / "latam.yml"
+    path.write_text("roster: []\n", encoding="utf-8")
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from scraper.roster.atomic import write_atomically\n"
+        "def stall(new):\n"
+        "    print('written', flush=True)\n"
+        "    time.sleep(60)\n"
+        f"write_atomically(Path({str(path)!r}), 'roster:\\n' + '  - {{}}\\n' * 200000, check=stall)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "written"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    assert path.read_text(encoding="utf-8") == "roster: []\n"
 
 
 def test_a_refusal_says_why(fake, tmp_path):

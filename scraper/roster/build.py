@@ -133,6 +133,8 @@ def update_roster(path: str | Path, request: Request, service_for, *, today: dat
     not load, an option is wrong, a query fails or the answers make no
     roster."""
     path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: the folder {path.parent} does not exist")
     old_text, roster = read_existing(path)
     selection, endpoint = resolve_selection(request, roster, path)
     ids = {leader.id for leader in roster.leaders} if roster else set()
@@ -145,8 +147,6 @@ def update_roster(path: str | Path, request: Request, service_for, *, today: dat
                           take_wikidata=set(take_wikidata))
     written = False
     if not dry_run and merged.changed:
-        if not path.parent.exists():
-            raise InputError(f"{path}: the folder {path.parent} does not exist")
         write_atomically(path, merged.text, check=load_roster_file)
         written = True
     return Update(path=path, selection=selection, endpoint=endpoint, wikidata=found, merge=merged, written=written)
