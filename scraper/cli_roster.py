@@ -127,13 +127,11 @@ def wikidata_command(roster_file, countries, offices, positions, since, language
 def _report(update, dry_run: bool) -> None:
     merge, found = update.merge, update.wikidata
     path = update.path
-    service = f"{len(found.people)} leaders from Wikidata"
-    counts = (f"{len(merge.added)} new, {len(merge.updated)} updated, {merge.unchanged} unchanged"
-              + (f", {merge.hand_edits_kept} hand edits kept" if merge.hand_edits_kept else ""))
+    people = {person.qid: person for person in found.people}
     for leader_id in merge.added:
-        click.echo(f"new: {leader_id}")
+        click.echo(f"new: {leader_id} {_about(people[merge.qids[leader_id]])}")
     for leader_id, fields in merge.updated.items():
-        click.echo(f"updated: {leader_id}: {', '.join(fields)}")
+        click.echo(f"updated: {leader_id} ({merge.qids[leader_id]}): {', '.join(fields)}")
     for note in merge.notes + found.notes:
         click.echo(f"note: {note}")
     for conflict in merge.conflicts:
@@ -146,8 +144,22 @@ def _report(update, dry_run: bool) -> None:
         outcome = "dry run, nothing written"
     else:
         outcome = "written" if update.written else "no change"
-    click.echo(f"{path}: {service} ({counts}), {len(merge.conflicts)} conflicts, queried "
-               f"{found.queried.isoformat()}; {outcome}")
+    counts = f"{len(merge.added)} new, {len(merge.updated)} updated, {merge.unchanged} unchanged"
+    if merge.hand_edits_kept:
+        counts += f", {_plural(merge.hand_edits_kept, 'hand edit')} kept"
+    click.echo(f"{path}: {_plural(len(found.people), 'leader')} from Wikidata ({counts}), "
+               f"{_plural(len(merge.conflicts), 'conflict')}, queried {found.queried.isoformat()}; {outcome}")
+
+
+def _about(person) -> str:
+    """(Q…, country): the latest role, for a reader to review a new entry."""
+    role = person.roles[-1]
+    span = f"since {role.start}" if role.end is None else f"{role.start} to {role.end}"
+    return f"({person.qid}, {person.country}): {role.title}, {span}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 @roster_group.command(name="check")

@@ -509,7 +509,7 @@ def read_rosters(path: str | Path) -> list[RosterEntries]:
     """The rosters a file names: a roster file's own, or an election
     config's inline roster and each of its roster files."""
     path = Path(path)
-    doc = _Doc(path, "roster file")
+    doc = _Doc(path, "roster or config file")
     if isinstance(doc.data, dict) and "election" in doc.data:
         top = _Reader(doc, doc.data, "", ("election", "roster", "roster_files", "sources", "contact"))
         rosters = [_lenient(doc, top)]

@@ -114,7 +114,7 @@ def test_an_election_config_is_checked_with_its_roster_files(tmp_path):
 
 def test_a_file_that_cannot_be_read_exits_2(tmp_path):
     result = CliRunner().invoke(cli, ["roster", "check", str(tmp_path / "none.yml")])
-    assert result.exit_code == 2 and "roster file not found" in result.output
+    assert result.exit_code == 2 and "roster or config file not found" in result.output
     broken = tmp_path / "broken.yml"
     broken.write_text("roster: [unclosed\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["roster", "check", str(broken)])

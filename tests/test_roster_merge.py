@@ -135,7 +135,9 @@ def test_conflicts_are_listed_with_both_values_and_the_hand_value_kept(tmp_path)
     roles_line, x_line = described
     assert ": tomas-imaginario (Q99990002) roles: a role added or edited by hand overlaps a new role on Wikidata; " in roles_line
     assert '"end": "2020-02-29"' in roles_line and '"start": "2015-03-10"' in roles_line
-    assert x_line.startswith(f"{path}:")
+    x_number = next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                    if "x: {handle: tomas_imaginario}" in text)
+    assert x_line.startswith(f"{path}:{x_number}: ")
     assert ('tomas-imaginario (Q99990002) accounts.x: edited by hand, and Wikidata\'s value changed; '
             'kept {"handle": "tomas_imaginario"}; Wikidata says {"handle": "tomas_i"}') in x_line
     tomas_now = leader(path, "tomas-imaginario")
@@ -216,7 +218,7 @@ def test_end_to_end_rerun_with_changed_answers(httpserver, tmp_path):
                                           .replace('"lucia.inventada"', '"lucia.inventada.ok"'), encoding="utf-8")
     result = CliRunner().invoke(cli, [*arguments, "--refresh", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "updated: lucia-inventada: accounts.instagram" in result.output
+    assert "updated: lucia-inventada (Q99990003): accounts.instagram" in result.output
     assert "conflict: " in result.output and "tomas-imaginario (Q99990002) accounts.facebook" in result.output
     assert "-      instagram: {handle: lucia.inventada}\n+      instagram: {handle: lucia.inventada.ok}" in result.output
     assert "tomas.imaginario.oficial" in (tmp_path / "r.yml").read_text(encoding="utf-8")  # dry run: untouched

@@ -87,6 +87,7 @@ def test_builds_a_roster_with_dated_roles_former_roles_and_accounts(fake, tmp_pa
     assert "known only to the month" in output
     assert "several x accounts on Wikidata; kept rosa_ficticia (preferred rank), not RosaCampaign" in output
     assert "8 leaders from Wikidata (8 new, 0 updated, 0 unchanged), 0 conflicts" in output
+    assert "new: tomas-imaginario (Q99990002, UY): Former President of Valdoria, since 2020-03-02" in output
     text = (tmp_path / "latam.yml").read_text(encoding="utf-8")
     today = datetime.now(timezone.utc).date().isoformat()
     assert f"- id: rosa-ficticia  # Wikidata Q99990001, queried {today}" in text

@@ -112,15 +112,8 @@ def check_roster(path: str | Path, ignore: tuple[str, ...] = ()) -> tuple[list[F
 
 
 def _invalid(path: Path, error) -> Finding:
-    message = str(error)
-    prefix = f"{error.path}:{error.line}" if error.line else str(error.path)
-    for start in (f"{prefix}, key '{error.key}': ", f"{prefix}: "):
-        if message.startswith(start):
-            message = message[len(start):]
-            break
-    if error.key:
-        message = f"{error.key}: {message}"
-    code = "unknown-country" if "ISO 3166-1 alpha-2" in message else "invalid"
+    message = f"{error.key}: {error.message}" if error.key else error.message
+    code = "unknown-country" if "ISO 3166-1 alpha-2" in error.message else "invalid"
     return Finding(Path(error.path or path), error.line, code, None, message)
 
 

@@ -76,6 +76,7 @@ class MergeResult:
     text: str
     added: list[str] = field(default_factory=list)
     updated: dict[str, list[str]] = field(default_factory=dict)  # leader id -> fields changed
+    qids: dict[str, str] = field(default_factory=dict)  # leader id -> QID, for those added or updated
     unchanged: int = 0
     hand_edits_kept: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
@@ -299,6 +300,7 @@ def merge_roster(old_text: str, people: list[WikidataPerson], *, settings: dict[
                                    _line(roster, index), result)
             if changed:
                 result.updated[str(entry["id"])] = changed
+                result.qids[str(entry["id"])] = person.qid
                 entry.yaml_add_eol_comment(stamp.format(qid=person.qid), "id")
             else:
                 result.unchanged += 1
@@ -322,6 +324,7 @@ def merge_roster(old_text: str, people: list[WikidataPerson], *, settings: dict[
         entry.yaml_add_eol_comment(stamp.format(qid=person.qid), "id")
         roster.append(entry)
         result.added.append(entry["id"])
+        result.qids[entry["id"]] = person.qid
     for qid, (index, entry) in by_qid.items():
         if qid not in returned and _is_tool_entry(entry):
             result.notes.append(f"{entry.get('id')} ({qid}): not returned by Wikidata this time (no office held "
@@ -424,6 +427,9 @@ def _merge_entry(entry, qid: str, values: dict[str, Any], taken, line: int | Non
         if taken is True:
             entry["wikidata"] = _bookkeeping(qid, {})
         else:
+            if taken:
+                result.notes.append(f"--take-wikidata {entry.get('id')}.{sorted(taken)[0]}: {entry.get('id')} is an "
+                                    f"entry written by hand; take it whole with --take-wikidata {entry.get('id')}")
             _compare_hand_entry(entry, qid, values, line, result)
             return []
     block = entry["wikidata"]

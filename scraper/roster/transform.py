@@ -314,7 +314,7 @@ def build_people(holders: dict[str, Holder], details: dict[str, Details], today:
             notes.append(f"{who}: no label in {', '.join(languages)}; named by its QID")
         roles = _roles(holder.tenures, person_details.died, who, notes)
         if not roles:
-            notes.append(f"{who}: no term with a usable start date; left out")
+            notes.append(f"{who}: no usable term (a start date, an end after it, before their death); left out")
             continue
         country = _leader_country(roles, person_details)
         if country is None:
