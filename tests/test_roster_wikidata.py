@@ -166,6 +166,15 @@ def test_batches_split_by_country_and_person(fake, tmp_path, monkeypatch):
     assert len(load_roster_file(tmp_path / "latam.yml").leaders) == 8
 
 
+def test_a_batch_whose_query_would_be_too_long_is_halved_first(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(wikidata_module, "MAX_QUERY_CHARS", 1100)
+    result = build(fake, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert fake.kinds().count("people") > 1 and fake.kinds().count("office holders") > 1
+    assert all(len(query) <= 1100 for query in fake.queries if "VALUES ?person" in query)
+    assert len(load_roster_file(tmp_path / "latam.yml").leaders) == 8
+
+
 def service(fake, sleeps=None, **options):
     client = polite_client(CONTACT, endpoint=fake.url, sleep=(sleeps.append if sleeps is not None else lambda s: None),
                            **options)

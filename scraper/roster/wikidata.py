@@ -9,7 +9,8 @@ the query service's limits):
 - every request goes through :class:`~scraper.http.PoliteClient`, with a
   User-Agent naming the contact from the config;
 - one query at a time, at most 30 a minute, and never one per person:
-  countries go 20 to a query, people 50;
+  countries go 20 to a query, people 50 (fewer when the query text would
+  pass 6,000 characters: queries go as GET, which the service caches);
 - 429 and 5xx answers are waited out as ``Retry-After`` says (or with a
   backoff of 10, 20, 40 s), at most four retries; the service bans clients
   that ignore its 429s;
@@ -58,6 +59,7 @@ DEFAULT_ENDPOINT = "https://query.wikidata.org/sparql"
 COUNTRIES_PER_QUERY = 20
 PEOPLE_PER_QUERY = 50
 CODES_PER_QUERY = 100
+MAX_QUERY_CHARS = 6000  # queries go as GET (cacheable by the service); longer batches are halved first
 REQUESTS_PER_MINUTE = 30
 CLIENT_TIMEOUT = 65.0  # the service stops queries at 60 s and says so; let its answer arrive
 BACKOFF = 10.0  # seconds, doubled at each retry, when no Retry-After says otherwise
@@ -241,8 +243,13 @@ def fetch_batched(service: QueryService, items: list, size: int, build: Callable
 
 def _ask_splitting(service, batch, build, label, describe) -> list[Answer]:
     named = f"{label} ({describe(batch)})"
+    query = build(batch)
+    if len(query) > MAX_QUERY_CHARS and len(batch) > 1:  # a GET that long risks a 414 on the way
+        half = len(batch) // 2
+        return (_ask_splitting(service, batch[:half], build, f"{label}a", describe)
+                + _ask_splitting(service, batch[half:], build, f"{label}b", describe))
     try:
-        return [service.ask(build(batch), named)]
+        return [service.ask(query, named)]
     except QueryTimeout:
         if len(batch) == 1:
             raise WikidataError(f"{named}: the query ran out of time on the service (60 s) even for one item") from None
