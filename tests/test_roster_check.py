@@ -121,8 +121,12 @@ def test_a_file_that_cannot_be_read_exits_2(tmp_path):
     assert result.exit_code == 2 and "not valid YAML" in result.output
 
 
-def test_the_cli_knows_every_kind_of_finding():
-    assert FINDING_CODES == CODES
+def test_the_cli_knows_every_kind_of_finding_and_office():
+    """(The command lists them itself, so that --help loads no YAML.)"""
+    from scraper.cli_roster import OFFICES
+    from scraper.roster.queries import OFFICE_KINDS
+
+    assert FINDING_CODES == CODES and OFFICES == OFFICE_KINDS
 
 
 @pytest.mark.parametrize("config", ["peru-2021.yml", "example-live.yml"])

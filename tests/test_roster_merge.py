@@ -5,7 +5,6 @@ Fictional people only."""
 from datetime import date
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from scraper.cli import cli

@@ -22,7 +22,7 @@ from scraper.config import load_config, load_roster_file
 from scraper.roster import wikidata as wikidata_module
 from scraper.roster.wikidata import QueryService, Selection, WikidataError, polite_client, roster_from_wikidata
 
-from .fake_wikidata import FIXTURES, FakeWikidata
+from .fake_wikidata import FakeWikidata
 
 CONTACT = "https://example.org/reaction-archive-tests"
 TIMEOUT_BODY = (
