@@ -19,6 +19,7 @@ import click
 
 from . import __version__
 from .cli_export import export_command
+from .cli_roster import roster_group
 from .cli_options import DEFAULT_CONFIG, config_option, db_option
 from .errors import InputError, ReactionArchiveError
 
@@ -58,6 +59,9 @@ def cli():
     Example, the bundled Peru 2021 example, offline:
         reactions scrape
         reactions serve
+    \b
+    Example, a roster of Latin America's leaders from Wikidata:
+        reactions roster wikidata rosters/latin-america.yml --countries latin-america --since 2016-01-01
 
     Exit codes: 0 ok; 1 some sources failed (the others were archived);
     2 usage or config error; 3 archive locked; 4 archive cannot be opened
@@ -411,6 +415,7 @@ def reprocess(db_path):
 
 
 cli.add_command(export_command)
+cli.add_command(roster_group)
 
 
 def main():

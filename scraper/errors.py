@@ -17,6 +17,7 @@ class ConfigError(ReactionArchiveError):
     exit_code = 2
 
     def __init__(self, message, path=None, key=None, line=None):
+        self.message = message
         self.path = path
         self.key = key
         self.line = line

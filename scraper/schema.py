@@ -540,3 +540,11 @@ def m006_fetches_and_single_state_posts(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_posts_match_hash")
     # A parse error is recorded once per payload while unresolved (a file imported twice).
     db["parse_errors"].create_index(["raw_sha256"])
+
+
+@migrations()
+def m007_leaders_wikidata(db: Database) -> None:
+    """A leader's Wikidata item (QID), from the roster: the stable id that
+    ``reactions roster wikidata`` matches on, and a key to join the archive
+    with other data."""
+    db["leaders"].add_column("wikidata", str)

@@ -23,6 +23,13 @@ def test_command_help_has_example(name):
     assert "Example" in result.output, f"reactions {name} --help has no Example"
 
 
+@pytest.mark.parametrize("name", ["wikidata", "check"])
+def test_roster_subcommand_help_has_example(name):
+    result = CliRunner().invoke(cli, ["roster", name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and f"reactions roster {name} " in result.output
+
+
 def test_import_help_lists_formats():
     result = CliRunner().invoke(cli, ["import", "--help"])
     assert "article" in result.output and "bluesky-feed" in result.output
@@ -44,7 +51,8 @@ def test_unknown_import_format_creates_nothing(tmp_path):
     assert not db.exists()
 
 
-@pytest.mark.parametrize("arguments", [["--version"], ["--help"], ["export", "--help"], ["status", "--help"]])
+@pytest.mark.parametrize("arguments", [["--version"], ["--help"], ["export", "--help"], ["status", "--help"],
+                                       ["roster", "--help"], ["roster", "wikidata", "--help"]])
 def test_help_and_version_load_no_archive_code(arguments):
     """They answer at once: the archive module (and with it every importer,
     BeautifulSoup, httpx) and sqlite-utils are loaded only by the commands

@@ -72,6 +72,7 @@ class Elections:
                         "aliases": json.dumps(leader.aliases, ensure_ascii=False),
                         "country": leader.country,
                         "notes": leader.notes,
+                        "wikidata": leader.wikidata,
                     },
                     pk="id",
                 )
