@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import ParseFailure
 from ..model import Post, RawItem
 from ..normalise import loads_json, snowflake_time, to_utc_iso, unique
+from ..shapes import not_this_shape
 from . import ItemStream, Unparsed
 from .filestream import first_char, json_array_items, numbered_lines, open_text
 from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
@@ -56,6 +57,16 @@ def check_tweet(value: Any, where: str) -> dict:
     return value
 
 
+def is_v1_status(value: Any) -> bool:
+    """A v1.1 status object (not a v2 post, not a syndication answer)."""
+    return (
+        isinstance(value, dict)
+        and id_text(value) is not None
+        and "id_str" in value
+        and any(key in value for key in ("full_text", "text", "extended_tweet"))
+    )
+
+
 def raw_item(tweet: dict, source_id: str, location: str, context: dict | None = None) -> RawItem:
     return RawItem(
         format=FORMAT,
@@ -71,8 +82,22 @@ def item_or_unparsed(text: str, source_id: str, location: str, context: dict | N
     ``statuses`` are tweets; Unparsed if it is neither."""
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield Unparsed(f"not JSON: {exc}", location, text, source_id)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        yield Unparsed(f"not JSON: {problem}", location, text, source_id)
+        return
+    if isinstance(value, dict) and "data" in value and not is_v1_status(value):
+        # An API v2 answer (X too): read as the v2 reader reads it.
+        from .x import x_record_items
+
+        try:
+            yield from x_record_items(text, source_id, location)
+        except ParseFailure as exc:
+            yield Unparsed(str(exc), location, text, source_id)
+        return
+    tweet_like = isinstance(value, dict) and any(k in value for k in ("id_str", "full_text", "text", "extended_tweet"))
+    if isinstance(value, dict) and not tweet_like and not isinstance(value.get("statuses"), list):
+        yield Unparsed(not_this_shape(value, FILE_FORMAT), location, text, source_id)
         return
     tweets = value.get("statuses") if isinstance(value, dict) and isinstance(value.get("statuses"), list) else None
     for index, tweet in enumerate(tweets if tweets is not None else [value]):
