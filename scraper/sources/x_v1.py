@@ -123,7 +123,7 @@ def read_v1_json(path: str, source_id: str) -> ItemStream:
             return
         try:
             json.loads(first[1])
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             # Not JSONL: one pretty-printed object (a tweet or a search page).
             yield from item_or_unparsed(Path(path).read_text(encoding="utf-8-sig"), source_id, f"{path}:1")
             return
