@@ -298,3 +298,40 @@ def test_each_new_shape_in_jsonl_keeps_the_rest_of_the_file(archive, tmp_path, f
     errors = [location for location, _reason in parse_errors(archive)]
     assert errors == [f"{mixed}:2", f"{mixed}:3"]
     assert "Mastodon status" in parse_errors(archive)[1][1]
+
+
+PLATFORM_OF = {"bluesky-feed": "bluesky", "mastodon-statuses": "mastodon", "x-v2": "x", "x-v1-json": "x"}
+
+
+@pytest.mark.parametrize("format_name, path", SHAPES, ids=[p.name for _f, p in SHAPES])
+def test_each_new_shape_given_to_another_platform_is_named(archive, format_name, path):
+    for reader, platform in PLATFORM_OF.items():
+        if platform == PLATFORM_OF[format_name]:
+            continue
+        result = import_file(archive, reader, str(path))
+        assert result.status == "failed" and result.stats.items == result.stats.parse_errors >= 1, (reader, path.name)
+        assert f"read by 'reactions import {format_name}'" in result.error or (
+            PLATFORM_OF[format_name] == "x" and "read by 'reactions import x-" in result.error), result.error
+    assert archive.db["posts"].count == 0
+
+
+def test_reprocess_turns_an_old_no_signature_error_into_a_pending_post(archive):
+    """Archives made before link-only embeds were read hold them as parse
+    errors; the transform now reads them, so reprocess resolves them."""
+    from scraper.model import RawItem
+    from scraper.prepare import ReadItem
+
+    item = RawItem(
+        format="article-x-embed",
+        payload='<blockquote class="twitter-tweet"><a href="https://twitter.com/lucia_inventada/status/1402697533116908754"></a></blockquote>',
+        source_id="article-old", location="old.html#embed-1",
+        context={"article_url": "file:///old.html", "article_published_at": None},
+    )
+    archive.register_source("article-old", "article", "old.html")
+    run_id = archive.start_run("import article")
+    archive.store([ReadItem(item, None, "embed has no signature line ('— Name (@handle) Date')")], run_id)
+    assert archive.db["parse_errors"].count == 1 and archive.db["posts"].count == 0
+    stats = archive.reprocess()
+    assert stats.resolved_errors == 1
+    row = posts(archive)["x:1402697533116908754"]
+    assert row["text"] == "" and extra(row)["pending"] and row["created_at"] == "2021-06-09T18:42:07Z"

@@ -36,7 +36,7 @@ from bs4 import BeautifulSoup
 from ..errors import ParseFailure, SourceError
 from ..model import FetchedPage, Post, RawItem
 from ..normalise import html_to_text, loads_json, to_utc_iso, tombstone_item
-from ..shapes import describe_text, not_this_shape
+from ..shapes import describe_text, guess_shape, not_this_shape
 from . import RecheckTarget, ScrapeRequest, Unparsed
 
 PLATFORM = "mastodon"
@@ -332,7 +332,9 @@ def read_statuses_file(path: str, source_id: str) -> Iterator[RawItem | Unparsed
         try:
             status = check_status(candidate, where)
         except ParseFailure as exc:
-            yield Unparsed(str(exc), where, json.dumps(candidate, ensure_ascii=False), source_id)
+            other = guess_shape(candidate)
+            reason = not_this_shape(candidate, STATUSES_FILE_FORMAT) if other and other[0] != STATUSES_FILE_FORMAT else str(exc)
+            yield Unparsed(reason, where, json.dumps(candidate, ensure_ascii=False), source_id)
             continue
         yield raw_item(status, source_id, where, status_context(status, known, local_accounts=accounts))
 

@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import ParseFailure
 from ..model import Post, RawItem
 from ..normalise import loads_json, snowflake_time, to_utc_iso, unique
-from ..shapes import not_this_shape
+from ..shapes import guess_shape, not_this_shape
 from . import ItemStream, Unparsed
 from .filestream import first_char, json_array_items, numbered_lines, open_text
 from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
@@ -85,6 +85,10 @@ def item_or_unparsed(text: str, source_id: str, location: str, context: dict | N
     except (json.JSONDecodeError, RecursionError) as exc:
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         yield Unparsed(f"not JSON: {problem}", location, text, source_id)
+        return
+    other = guess_shape(value)
+    if other and other[0] and not other[0].startswith(("x-", "twarc2")):  # another platform's answer
+        yield Unparsed(not_this_shape(value, FILE_FORMAT), location, text, source_id)
         return
     if isinstance(value, dict) and "data" in value and not is_v1_status(value):
         # An API v2 answer (X too): read as the v2 reader reads it.
