@@ -61,9 +61,9 @@ def is_v1_status(value: Any) -> bool:
     """A v1.1 status object (not a v2 post, not a syndication answer)."""
     return (
         isinstance(value, dict)
-        and id_text(value) is not None
         and "id_str" in value
-        and any(key in value for key in ("full_text", "text", "extended_tweet"))
+        and ("full_text" in value or "text" in value or "extended_tweet" in value)
+        and id_text(value) is not None
     )
 
 
@@ -86,7 +86,7 @@ def item_or_unparsed(text: str, source_id: str, location: str, context: dict | N
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         yield Unparsed(f"not JSON: {problem}", location, text, source_id)
         return
-    other = guess_shape(value)
+    other = None if is_v1_status(value) else guess_shape(value)  # (a status, the usual case, is not guessed at)
     if other and other[0] and not other[0].startswith(("x-", "twarc2")):  # another platform's answer
         yield Unparsed(not_this_shape(value, FILE_FORMAT), location, text, source_id)
         return
