@@ -19,8 +19,8 @@ from scraper.sources import Unparsed
 
 from .conftest import FIXTURES
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FEWER = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # each reads several files
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEWER = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # each reads several files
 JSON_READERS = ("bluesky-feed", "mastodon-statuses", "x-v2", "x-v1-json")
 
 json_values = st.recursive(
@@ -182,7 +182,7 @@ SAVED = [
 ]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SAVED), st.floats(min_value=0.0, max_value=1.0))
 def test_any_cut_of_a_saved_answer_gives_an_error_or_posts(saved, fraction):
     format_name, path = saved
