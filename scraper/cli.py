@@ -63,9 +63,10 @@ def cli():
     Example, a roster of Latin America's leaders from Wikidata:
         reactions roster wikidata rosters/latin-america.yml --countries latin-america --since 2016-01-01
 
-    Exit codes: 0 ok; 1 some sources failed (the others were archived);
-    2 usage or config error; 3 archive locked; 4 archive cannot be opened
-    or written.
+    Exit codes: 0 ok; 1 some sources (or imported inputs) failed, the
+    others were archived; 2 usage, config or input error (an import whose
+    every input failed); 3 archive locked; 4 archive cannot be opened or
+    written.
     """
 
 
@@ -281,6 +282,8 @@ def import_(format_name, locations, db_path, config_path, hydrate, workers):
         reactions import urls cited-posts.csv --hydrate
 
     On a terminal, a line on stderr counts the items stored as they go.
+    An input that gives no post fails, and its line says what it looked
+    like; the exit code is 2 when every input failed, 1 when some did.
     """
     from .http import PoliteClient
     from .lock import ArchiveLock

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from . import formats, parallel
+from . import formats, nothing_read, parallel
 from .archive import Archive, StoreStats
 from .config import Config, SourceConfig
 from .errors import InputError, ParseFailure, ReactionArchiveError, SourceError
@@ -321,15 +321,17 @@ def _read_file(archive: Archive, format_name: str, location: str, source_id: str
     return archive.prepared(items, match_quotes)
 
 
-def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult) -> None:
+def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult,
+                   importing: bool = False) -> None:
     article = article_source.read_article(location, source_id, client)
     archive.register_source(source_id, "article", location, article.title, article.outlet, article.published_at)
     result.stats = archive.store(article_source.items_from_article(article), run_id)
-    if config is None:
-        return
-    quoted = archive.handles_of_posts(result.stats.post_ids)
-    reactions = article_source.reported_reactions(article, config.leaders, set(config.election.candidates), quoted)
-    result.reported_reactions = archive.add_reported_reactions(run_id, config.election.id, source_id, reactions)
+    reactions = []
+    if config is not None:
+        quoted = archive.handles_of_posts(result.stats.post_ids)
+        reactions = article_source.reported_reactions(article, config.leaders, set(config.election.candidates), quoted)
+        result.reported_reactions = archive.add_reported_reactions(run_id, config.election.id, source_id, reactions)
+    nothing_read.check_article(archive, run_id, result, article, len(reactions), config is not None, importing)
 
 
 def _scrape_requests(config: Config, source: SourceConfig, archive: Archive, options: ScrapeOptions) -> Iterator[ScrapeRequest]:
@@ -487,10 +489,11 @@ def import_file(
         archive.register_source(source_id, format_name, location)
         try:
             if format_name == "article":
-                _store_article(archive, config, location, source_id, run_id, client, result)
+                _store_article(archive, config, location, source_id, run_id, client, result, importing=True)
             else:
                 result.stats = archive.store(_read_file(archive, format_name, location, source_id, workers), run_id,
                                              keep_ids=False, on_batch=on_batch)
+                nothing_read.check_import(archive, run_id, result, format_name, location)
         except (SourceError, InputError) as exc:
             result.status, result.error = "failed", str(exc)
         except OSError as exc:

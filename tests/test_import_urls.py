@@ -30,7 +30,7 @@ def test_csv_urls_become_pending_posts(archive):
     }
     tweet = found["x:1402279246033858617"]
     assert tweet["text"] == "" and tweet["handle"] == "tomasimaginario"
-    assert tweet["created_at"] == "2021-06-08T15:00:00.000Z"  # from the id
+    assert tweet["created_at"] == "2021-06-08T15:00:00Z"  # from the id, to the second as X gives it
     assert json.loads(tweet["extra"])["pending"] is True
     assert json.loads(found["bluesky:at://tomas-imaginario.bsky.social/app.bsky.feed.post/3jzfcjzzzzz2b"]["extra"])[
         "authority_is_handle"

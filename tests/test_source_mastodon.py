@@ -461,11 +461,13 @@ def test_saved_file_bad_records_are_unparsed_and_the_rest_go_on(tmp_path):
     assert normalise(results[0]).native_id == good["url"]
 
 
-def test_saved_file_that_is_not_an_array_is_one_unparsed(tmp_path):
+def test_saved_file_that_holds_no_status_is_one_unparsed_saying_what_it_is(tmp_path):
     path = tmp_path / "statuses.json"
     path.write_text('{"error": "Record not found"}', encoding="utf-8")
     (result,) = list(read_statuses_file(str(path), "import:valdoria"))
-    assert isinstance(result, Unparsed) and "not an array" in result.reason
+    assert isinstance(result, Unparsed)
+    assert result.reason.startswith("a JSON object with keys error; it looks like an API error answer (Record not found)")
+    assert "expected Mastodon statuses" in result.reason
 
 
 def test_options_skip_lookup_and_leave_out_boosts_and_replies(httpserver, client):

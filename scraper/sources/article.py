@@ -8,9 +8,19 @@ a page, where an embedded post is rendered as
   handle, status id (from the status link) and date, in the variants sites
   produce (name line in its own paragraph, literal em dash, numeric entities);
 * Bluesky embeds (``blockquote.bluesky-embed`` with ``data-bluesky-uri``);
-* Mastodon, Instagram and Facebook embeds (link only: the post's URL);
+* Mastodon, Telegram, Instagram and Facebook embeds (link only: the post's URL);
 * plain-text renderings of embeds, in text files and in HTML paragraphs;
 * sentences reporting that a roster leader reacted without quoting a post.
+
+An embed that names its post but shows none of it (a site stripped an X or
+Bluesky embed to its link, a page saved after the widget ran, a Mastodon or
+Telegram embed, which never carry the text) becomes a *pending* post exactly
+as ``reactions import urls`` records one (:func:`scraper.sources.urls.pending_post`),
+with the article and the embed's position in it, for ``reactions hydrate``
+or a later sighting to fill.
+
+Markdown and MDX articles are rendered to HTML first
+(:mod:`scraper.sources.markdown_article`): their embeds are raw HTML blocks.
 
 Reading the article (``fetch_article``/``read_article``) is the only I/O;
 everything else here is pure.
@@ -32,6 +42,8 @@ from ..http import utc_now
 from ..model import FetchedPage, Post, RawItem
 from ..normalise import clean_text, extract_links, fold, parse_embed_date, snowflake_time
 from . import Unparsed
+from . import markdown_article
+from .urls import NOT_A_HANDLE, parse_post_url, pending_post
 
 DASHES = "\u2014\u2013"  # em dash, en dash; "--" is handled in the patterns
 _HANDLE = r"@(?P<handle>[A-Za-z0-9_]{1,15})"
@@ -41,7 +53,7 @@ TEXT_EMBED = re.compile(
     r"^(?P<text>.+?)\s+(?:[" + DASHES + r"]|--)\s*(?P<name>[^" + DASHES + r"\n]+?)\s*\(" + _HANDLE + r"\)\s*" + _DATE_TEXT + r"\s*$",
     re.DOTALL,
 )
-STATUS_URL = re.compile(r"https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/(?P<handle>\w+|i/web)/status(?:es)?/(?P<id>\d+)")
+STATUS_URL = re.compile(r"(?:https?:)?//(?:www\.|mobile\.)?(?:twitter|x)\.com/(?P<handle>\w+|i/web)/status(?:es)?/(?P<id>\d+)")
 REACTION_WORDS = (
     "congratulat", "felicit", "parabeniz", "rejoic", "celebrat", "saluted", "saludo", "saludó", "hailed",
     "welcomed", "greeted", "praised", "cumpriment", "sent messages", "congratulatory",
@@ -61,6 +73,7 @@ class Article:
     published_at: str | None = None
     paragraphs: list[str] = field(default_factory=list)
     soup: BeautifulSoup | None = None
+    markdown: bool = False  # written in Markdown or MDX, read as its rendered HTML
 
 
 # --- reading (I/O) -------------------------------------------------------------
@@ -95,17 +108,14 @@ def looks_like_html(text: str) -> bool:
 
 
 def parse_article(page: FetchedPage, source_id: str, location: str) -> Article:
-    if looks_like_html(page.body):
-        soup = BeautifulSoup(page.body, "html.parser")
-        article = Article(page, source_id, location, True, soup=soup)
-        article.title = _meta(soup, "og:title") or (soup.title.get_text(strip=True) if soup.title else None)
-        article.outlet = _meta(soup, "og:site_name")
-        article.published_at = _meta(soup, "article:published_time") or _time_attribute(soup)
-        article.paragraphs = [
-            clean_text(p.get_text(" "))
-            for p in soup.find_all(["p", "h1", "h2", "li"])
-            if not p.find_parent("blockquote")
-        ]
+    if markdown_article.is_markdown(location, page.headers.get("content-type")):
+        html, _meta_data = markdown_article.to_html(page.body, mdx=location.lower().endswith(".mdx"))
+        article = _parse_html(page, html, source_id, location)
+        article.markdown = True
+        heading = article.soup.find("h1")
+        article.title = article.title or (clean_text(heading.get_text(" ")) if heading else None)
+    elif looks_like_html(page.body):
+        article = _parse_html(page, page.body, source_id, location)
     else:
         article = Article(page, source_id, location, False)
         body = page.body.replace("\r\n", "\n")
@@ -114,6 +124,20 @@ def parse_article(page: FetchedPage, source_id: str, location: str) -> Article:
             article.published_at = header.group(1)
             body = body[header.end():]
         article.paragraphs = [clean_text(p) for p in re.split(r"\n\s*\n", body) if p.strip()]
+    return article
+
+
+def _parse_html(page: FetchedPage, html: str, source_id: str, location: str) -> Article:
+    soup = BeautifulSoup(html, "html.parser")
+    article = Article(page, source_id, location, True, soup=soup)
+    article.title = _meta(soup, "og:title") or (soup.title.get_text(strip=True) if soup.title else None)
+    article.outlet = _meta(soup, "og:site_name")
+    article.published_at = _meta(soup, "article:published_time") or _time_attribute(soup)
+    article.paragraphs = [
+        clean_text(p.get_text(" "))
+        for p in soup.find_all(["p", "h1", "h2", "li"])
+        if not p.find_parent("blockquote")
+    ]
     return article
 
 
@@ -142,7 +166,7 @@ def items_from_article(article: Article) -> Iterator[RawItem | Unparsed]:
             location=f"{article.location}#embed-{index}",
             fetched_url=article.page.url,
             retrieved_at=article.page.retrieved_at,
-            context=context,
+            context={**context, "embed_position": index},
             page=article.page,
         )
 
@@ -157,7 +181,7 @@ def items_from_article(article: Article) -> Iterator[RawItem | Unparsed]:
 
 def _embed_tags(soup: BeautifulSoup) -> list[Tag]:
     found = []
-    for tag in soup.find_all(["blockquote", "iframe", "div", "amp-twitter"]):
+    for tag in soup.find_all(["blockquote", "iframe", "div", "amp-twitter", "script", "tweet"]):
         if _embed_format(tag) and not any(tag in parent.descendants for parent in found):
             found.append(tag)
     return found
@@ -173,12 +197,19 @@ def _embed_format(tag: Tag) -> str | None:
         return "article-x-id-embed"
     if tag.name == "blockquote" and "bluesky-embed" in classes:
         return "article-bluesky-embed"
-    if classes & {"mastodon-embed", "instagram-media", "fb-post"}:
+    if classes & {"mastodon-embed", "instagram-media", "fb-post", "telegram-post"}:
         return "article-link-embed"
+    if tag.name == "script" and tag.get("data-telegram-post"):
+        return "article-link-embed"  # Telegram's widget: the post's channel/number only
     src = tag.get("src") or ""
-    if tag.name == "iframe" and ("facebook.com/plugins/post" in src or re.search(r"/@[\w.]+/\d+/embed", src)):
+    if tag.name == "iframe" and (
+        "facebook.com/plugins/post" in src or re.search(r"/@[\w.]+/\d+/embed", src) or _TELEGRAM_IFRAME.match(src)
+    ):
         return "article-link-embed"
     return None
+
+
+_TELEGRAM_IFRAME = re.compile(r"^(?:https?:)?//(?:www\.)?t\.me/[A-Za-z0-9_]{3,}/\d+\?(?:.*&)?embed=1")
 
 
 def reported_reactions(article: Article, leaders, candidates: set[str], quoted_handles: set[str]):
@@ -266,7 +297,15 @@ def _signed(signature: str):
 
 def transform_x_embed(item: RawItem) -> Post:
     block = BeautifulSoup(item.payload, "html.parser").find("blockquote")
-    text, signature = _embed_text_and_signature(block)
+    try:
+        text, signature = _embed_text_and_signature(block)
+    except ParseFailure:
+        # Stripped to its link ("<a href=.../status/ID></a>", "&nbsp;", "Tweet
+        # may have been deleted"): the post is named, not shown.
+        pending = _link_only(block, item, "x")
+        if pending is None:
+            raise
+        return pending
     signed = _signed(signature)
     if not signed:
         raise ParseFailure(f"cannot read the signature line {signature!r}")
@@ -276,7 +315,7 @@ def transform_x_embed(item: RawItem) -> Post:
         status = STATUS_URL.match(anchor["href"])
         if status:
             status_id = status.group("id")
-            if status.group("handle") != "i/web":
+            if status.group("handle").lower() not in NOT_A_HANDLE and status.group("handle") != "i/web":
                 handle = status.group("handle")
             url = f"https://x.com/{handle}/status/{status_id}"
     created_at = snowflake_time(status_id) if status_id else None
@@ -320,10 +359,16 @@ def _embed_links(paragraph: Tag | None) -> list[str]:
 def transform_bluesky_embed(item: RawItem) -> Post:
     block = BeautifulSoup(item.payload, "html.parser").find("blockquote")
     uri = block.get("data-bluesky-uri")
+    try:
+        text, signature = _embed_text_and_signature(block)
+    except ParseFailure:
+        pending = _link_only(block, item, "bluesky", uri)
+        if pending is None:
+            raise ParseFailure("Bluesky embed with neither a signature line nor a post link") from None
+        return pending
     if not uri or not uri.startswith("at://"):
         raise ParseFailure("Bluesky embed without a data-bluesky-uri")
     did, _, rkey = uri[len("at://"):].partition("/app.bsky.feed.post/")
-    text, signature = _embed_text_and_signature(block)
     signed = _signed(signature)
     handle = signed.group("handle").lstrip("@") if signed else None
     paragraph = block.find("p")
@@ -342,7 +387,42 @@ def transform_bluesky_embed(item: RawItem) -> Post:
     )
 
 
+def _link_only(block: Tag, item: RawItem, platform: str, named: str | None = None) -> Post | None:
+    """The pending post an embed without its text names (``named``, else
+    the last link to a post of ``platform`` in it), or None."""
+    urls = [named] if named else []
+    urls += [anchor["href"].strip() for anchor in block.find_all("a", href=True)]
+    for url in reversed(urls):
+        url = "https:" + url if url.startswith("//") else url
+        try:
+            found = parse_post_url(url)
+        except ParseFailure:
+            continue
+        if found["platform"] == platform:
+            shown = clean_text(re.sub(r"(?:https?:)?//\S+", " ", block.get_text(" ")))
+            return _pending(url, item, embed_text=" ".join(shown.split()))
+    return None
+
+
+def _pending(url: str, item: RawItem, **more) -> Post:
+    """A link-only embed as a pending post (see scraper.sources.urls): the
+    article it was found in and its place there kept in extra."""
+    extra = {
+        "link_only": True,
+        "article_url": item.context.get("article_url"),
+        "embed_position": item.context.get("embed_position"),
+        **{key: value for key, value in more.items() if value},
+    }
+    return pending_post(url, {key: value for key, value in extra.items() if value is not None})
+
+
 def _rendered_tweet_id(tag: Tag) -> str | None:
+    if tag.name == "tweet":  # an MDX component: <Tweet id="..." /> (react-tweet), <Tweet tweetLink="user/status/ID" />
+        for name in ("id", "tweetid", "tweet-id", "tweetlink"):
+            found = re.search(r"(\d{5,25})\D*$", tag.get(name) or "")
+            if found:
+                return found.group(1)
+        return None
     if tag.name == "amp-twitter" and not tag.find("blockquote"):
         return tag.get("data-tweetid")
     if tag.name == "iframe":
@@ -355,25 +435,24 @@ def _rendered_tweet_id(tag: Tag) -> str | None:
 
 
 def transform_x_id_embed(item: RawItem) -> Post:
-    tag = BeautifulSoup(item.payload, "html.parser").find(["iframe", "amp-twitter"])
+    tag = BeautifulSoup(item.payload, "html.parser").find(["iframe", "amp-twitter", "tweet"])
     status_id = _rendered_tweet_id(tag) if tag else None
     if not status_id or not status_id.isdigit():
         raise ParseFailure("rendered tweet embed without a numeric tweet id")
-    return Post(
-        platform="x",
-        native_id=status_id,
-        text="",
-        url=f"https://x.com/i/status/{status_id}",
-        created_at=snowflake_time(status_id),
-        extra={"link_only": True, "article_url": item.context.get("article_url")},
-    )
+    return _pending(f"https://x.com/i/status/{status_id}", item)
 
 
 def transform_link_embed(item: RawItem) -> Post:
-    tag = BeautifulSoup(item.payload, "html.parser").find(["blockquote", "iframe", "div"])
-    url = _embed_url(tag)
+    tag = BeautifulSoup(item.payload, "html.parser").find(["blockquote", "iframe", "div", "script"])
+    url = _embed_url(tag) if tag is not None else None
     if not url:
         raise ParseFailure("embed without a post link")
+    try:
+        parse_post_url(url)
+    except ParseFailure:
+        pass
+    else:  # Mastodon, Telegram (and X or Bluesky) posts can be hydrated
+        return _pending(url, item)
     platform, native_id, handle = _identify_link(url)
     return Post(
         platform=platform,
@@ -386,10 +465,14 @@ def transform_link_embed(item: RawItem) -> Post:
 
 
 def _embed_url(tag: Tag) -> str | None:
+    if tag.get("data-telegram-post"):
+        return f"https://t.me/{tag['data-telegram-post'].strip()}"
     for attribute in ("data-instgrm-permalink", "data-href", "data-embed-url", "cite"):
         if tag.get(attribute):
-            return tag[attribute]
+            return re.sub(r"/embed/?$", "", tag[attribute].strip())
     src = tag.get("src") or ""
+    if _TELEGRAM_IFRAME.match(src):
+        return "https:" + src.split("?", 1)[0] if src.startswith("//") else src.split("?", 1)[0]
     if "facebook.com/plugins/post" in src:
         href = parse_qs(urlsplit(src).query).get("href")
         return unquote(href[0]) if href else None

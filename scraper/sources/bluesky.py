@@ -30,10 +30,12 @@ from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem
 from ..normalise import loads_json, to_utc_iso, tombstone_item, unique
+from ..shapes import describe_text, not_this_shape
 from . import RecheckTarget, ScrapeRequest, Unparsed
 
 PLATFORM = "bluesky"
 FORMAT = "bluesky-feed-item"
+FILE_FORMAT = "bluesky-feed"
 DEFAULT_BASE_URL = "https://public.api.bsky.app"
 WEB_BASE_URL = "https://bsky.app"
 PAGE_LIMIT = 100  # the lexicon's maximum
@@ -94,7 +96,7 @@ def check_entry(value: Any, where: str) -> dict:
     entry = as_feed_entry(value)
     view = entry.get("post") if isinstance(entry, dict) else None
     if not isinstance(view, dict):
-        raise ParseFailure(f"Bluesky feed item {where} is not a post")
+        raise ParseFailure(f"Bluesky feed item {where} is not a post: {not_this_shape(value, FILE_FORMAT)}")
     uri = view.get("uri")
     if not isinstance(uri, str) or not uri.startswith("at://"):
         raise ParseFailure(f"Bluesky feed item {where} has no at:// uri")
@@ -337,31 +339,53 @@ def _moment(value: Any) -> datetime | None:
 
 
 # --- saved files ------------------------------------------------------------------
+#
+# What people save from the AppView is often not a timeline page. Each
+# shape is recognised by its keys (the lexicons' own names):
+#
+# * ``{"feed": [feedViewPost]}``: getAuthorFeed, getTimeline, getFeed ...;
+# * ``{"posts": [postView]}``: getPosts, searchPosts (with cursor, hitsTotal), getQuotes;
+# * ``{"thread": threadViewPost}``: getPostThread, walked up through ``parent``
+#   and down through ``replies``; ``#notFoundPost`` and ``#blockedPost``
+#   nodes are kept as unavailable references;
+# * ``{"thread": [{uri, depth, value}]}``: the flat getPostThreadV2;
+# * one feedViewPost, one postView, one thread node;
+# * a JSON array or JSON lines of any of these.
 
 
 def read_bluesky_feed(
     path: str, source_id: str, *, include_reposts: bool = False
 ) -> Iterator[RawItem | Unparsed]:
-    """A saved getAuthorFeed response, a JSON list of responses, or JSONL
-    whose lines are responses, feed entries or bare postViews. Reposts are
-    skipped unless ``include_reposts``, as in a scrape; a pinned post that
-    appears twice is read once."""
+    """Every post of a saved Bluesky answer (any shape above). In a feed,
+    reposts are skipped unless ``include_reposts``, as in a scrape; a file
+    that is one feedViewPost of a repost gives the repost and the reposted
+    post. A post that appears twice (a pinned post) is read once."""
     seen: set[str] = set()
-    for location, value in _file_values(path):
+    for location, value, single in _file_values(path):
         if isinstance(value, _BadPart):
             yield Unparsed(value.reason, location, value.text, source_id)
+            continue
+        if unavailable_kind(value):
+            uri = value.get("uri")
+            if isinstance(uri, str) and uri not in seen:
+                seen.add(uri)
+                yield raw_item(value, source_id, location)
             continue
         try:
             entry = check_entry(value, location)
         except ParseFailure as exc:
             yield Unparsed(str(exc), location, json.dumps(value, ensure_ascii=False), source_id)
             continue
-        if reason_type(entry) == REASON_REPOST and not include_reposts:
+        repost = reason_type(entry) == REASON_REPOST
+        if repost and not (include_reposts or single):
             continue
         native_id = entry_native_id(entry)
         if native_id not in seen:
             seen.add(native_id)
             yield raw_item(value, source_id, location)
+        if repost and single and entry["post"]["uri"] not in seen:
+            seen.add(entry["post"]["uri"])
+            yield raw_item({"post": entry["post"]}, source_id, _joined(location, "post"))
 
 
 class _BadPart(NamedTuple):
@@ -369,61 +393,166 @@ class _BadPart(NamedTuple):
     text: str
 
 
-def _file_values(path: str) -> Iterator[tuple[str, Any]]:
-    """(location, feed entry) pairs, or (location, _BadPart) for what cannot be read."""
-    text = Path(path).read_text(encoding="utf-8")
+def _file_values(path: str) -> Iterator[tuple[str, Any, bool]]:
+    """(location, entry, alone) triples, or (location, _BadPart, False) for
+    what cannot be read; ``alone`` when the file is that one entry."""
+    text = Path(path).read_text(encoding="utf-8-sig")
     try:
         whole = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
+        if not text.strip():
+            return
         if _looks_like_jsonl(text):
             yield from _jsonl_values(path, text)
         else:  # a saved response cut short: one error, not one per line
-            yield path, _BadPart(f"file is neither JSON nor JSONL: {exc}", text)
+            yield path, _BadPart(f"file is neither JSON nor JSONL ({_json_error(exc)}): {describe_text(text)}", text), False
         return
     if isinstance(whole, list):
+        if not whole:
+            yield path, _BadPart(not_this_shape(whole, FILE_FORMAT), text), False
         for index, value in enumerate(whole):
             yield from _entries_in(value, f"{path}#[{index}]")
     else:
-        yield from _entries_in(whole, path)
+        yield from _entries_in(whole, path, alone=True)
+
+
+def _json_error(exc: Exception) -> str:
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
 def _looks_like_jsonl(text: str) -> bool:
     first = next((line for line in text.splitlines() if line.strip()), "")
     try:
         json.loads(first)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return True
 
 
-def _jsonl_values(path: str, text: str) -> Iterator[tuple[str, Any]]:
+def _jsonl_values(path: str, text: str) -> Iterator[tuple[str, Any, bool]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         try:
             value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield where, _BadPart(f"line is not JSON: {exc}", line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            yield where, _BadPart(f"line is not JSON: {_json_error(exc)}", line), False
             continue
         yield from _entries_in(value, where)
 
 
-def _entries_in(value: Any, where: str) -> Iterator[tuple[str, Any]]:
-    """A response holds many entries; anything else is taken as one entry."""
-    if isinstance(value, dict) and isinstance(value.get("feed"), list):
-        joint = "." if "#" in where else "#"
+def _joined(where: str, step: str) -> str:
+    return f"{where}{'.' if '#' in where else '#'}{step}"
+
+
+def _entries_in(value: Any, where: str, alone: bool = False) -> Iterator[tuple[str, Any, bool]]:
+    """The feed entries (or thread nodes) a document holds, by its shape."""
+    if not isinstance(value, dict):
+        yield where, _BadPart(f"{not_this_shape(value, FILE_FORMAT)}", json.dumps(value, ensure_ascii=False)), False
+        return
+    if isinstance(value.get("feed"), list):
         for index, entry in enumerate(value["feed"]):
-            yield f"{where}{joint}feed[{index}]", entry
+            yield _joined(where, f"feed[{index}]"), entry, False
+    elif isinstance(value.get("posts"), list):
+        for index, view in enumerate(value["posts"]):
+            yield _joined(where, f"posts[{index}]"), as_feed_entry(view), False
+    elif isinstance(value.get("thread"), dict):
+        yield from ((loc, node, False) for loc, node in thread_entries(value["thread"], _joined(where, "thread")))
+    elif isinstance(value.get("thread"), list):
+        yield from ((loc, node, False) for loc, node in thread_v2_entries(value["thread"], _joined(where, "thread")))
+    elif _is_thread_node(value):
+        yield from ((loc, node, False) for loc, node in thread_entries(value, where))
+    elif unavailable_kind(value) or isinstance(value.get("post"), dict) or _at_uri(value.get("uri")):
+        yield where, value, alone
     else:
-        yield where, value
+        yield where, _BadPart(not_this_shape(value, FILE_FORMAT), json.dumps(value, ensure_ascii=False)), False
+
+
+def _at_uri(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("at://")
+
+
+def _is_thread_node(value: dict) -> bool:
+    kind = str(value.get("$type", ""))
+    if kind.endswith("#threadViewPost"):
+        return True
+    return isinstance(value.get("post"), dict) and ("replies" in value or "parent" in value)
+
+
+def thread_entries(node: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """A getPostThread tree as entries: the parents from the top of the
+    thread down, the anchor, then its replies depth first. Walked with a
+    list, not recursion: a thread may be any depth."""
+    chain = []
+    parent, at = (node.get("parent") if isinstance(node, dict) else None), f"{where}.parent"
+    while isinstance(parent, dict):
+        chain.append((at, parent))
+        parent, at = parent.get("parent"), f"{at}.parent"
+    for at, ancestor in reversed(chain):
+        yield at, _node_entry(ancestor)
+    stack = [(where, node)]
+    while stack:
+        at, current = stack.pop()
+        yield at, _node_entry(current)
+        replies = current.get("replies") if isinstance(current, dict) else None
+        if isinstance(replies, list):
+            stack.extend((f"{at}.replies[{index}]", replies[index]) for index in reversed(range(len(replies))))
+
+
+def thread_v2_entries(items: list, where: str) -> Iterator[tuple[str, Any]]:
+    """getPostThreadV2's flat list: ``{uri, depth, value}`` items in thread order."""
+    for index, item in enumerate(items):
+        value = item.get("value") if isinstance(item, dict) else None
+        if isinstance(value, dict) and isinstance(value.get("post"), dict):
+            yield f"{where}[{index}]", {"post": value["post"]}
+        else:
+            yield f"{where}[{index}]", item
+
+
+def _node_entry(node: Any) -> Any:
+    """A thread node as a feed entry; unavailable nodes as they are."""
+    if isinstance(node, dict) and not unavailable_kind(node) and isinstance(node.get("post"), dict):
+        return {"post": node["post"]}
+    return node
+
+
+# A thread node the AppView could not show: (type suffix, why).
+UNAVAILABLE_NODES = (
+    ("#notFoundPost", "not_found"),
+    ("#blockedPost", "blocked"),
+    ("#threadItemNotFound", "not_found"),
+    ("#threadItemBlocked", "blocked"),
+    ("#threadItemNoUnauthenticated", "login_required"),
+)
+
+
+def unavailable_kind(value: Any) -> str | None:
+    """Why a thread node holds no post ("not_found", "blocked",
+    "login_required"), or None when it is not such a node."""
+    if not isinstance(value, dict):
+        return None
+    inner = value.get("value") if isinstance(value.get("value"), dict) else {}
+    kind = str(value.get("$type") or inner.get("$type") or "")
+    for suffix, reason in UNAVAILABLE_NODES:
+        if kind.endswith(suffix):
+            return reason
+    if _at_uri(value.get("uri")) and "post" not in value and "record" not in value:
+        if value.get("notFound") is True:
+            return "not_found"
+        if value.get("blocked") is True:
+            return "blocked"
+    return None
 
 
 # --- transform (pure) -------------------------------------------------------------
 
 
 def transform_feed_item(item: RawItem) -> Post:
-    entry = as_feed_entry(loads_json(item.payload, f"Bluesky feed item {item.location}"))
+    value = loads_json(item.payload, f"Bluesky feed item {item.location}")
+    if unavailable_kind(value):
+        return unavailable_reference(value)
+    entry = as_feed_entry(value)
     if reason_type(entry) == REASON_REPOST:
         return repost_to_post(entry)
     post = post_view_to_post(entry["post"])
@@ -490,6 +619,28 @@ def _post_extra(view: dict, record: dict, embed: EmbedParts) -> dict[str, Any]:
         extra["bookmark_count"] = view["bookmarkCount"]
     extra.update(embed.extra)
     return extra
+
+
+def unavailable_reference(node: dict) -> Post:
+    """A thread node the AppView could not show (not found, blocked, or
+    shown only to a logged-in viewer): the post it names, kept as a pending
+    reference (no text; ``reactions hydrate`` asks for it again). It never
+    changes an archived post's content, and says nothing about deletion."""
+    uri = node.get("uri")
+    if not _at_uri(uri):
+        raise ParseFailure("unavailable thread node without an at:// uri")
+    inner = node.get("value") if isinstance(node.get("value"), dict) else {}
+    author = node.get("author") or inner.get("author") or {}
+    did = author.get("did") if isinstance(author, dict) else None
+    authority = uri_authority(uri)
+    return Post(
+        platform=PLATFORM,
+        native_id=uri,
+        text="",
+        author_platform_id=did or (authority if authority.startswith("did:") else None),
+        url=web_url(uri, None),
+        extra={"pending": True, "pending_url": uri, "unavailable_reference": unavailable_kind(node)},
+    )
 
 
 def repost_to_post(entry: dict) -> Post:

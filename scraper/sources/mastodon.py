@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
@@ -36,6 +36,7 @@ from bs4 import BeautifulSoup
 from ..errors import ParseFailure, SourceError
 from ..model import FetchedPage, Post, RawItem
 from ..normalise import html_to_text, loads_json, to_utc_iso, tombstone_item
+from ..shapes import describe_text, guess_shape, not_this_shape
 from . import RecheckTarget, ScrapeRequest, Unparsed
 
 PLATFORM = "mastodon"
@@ -245,19 +246,40 @@ def same_thread_reply_url(status: dict) -> str | None:
     return None
 
 
-def status_context(status: dict, known_urls: dict[str, str], local_domain: str | None = None) -> dict:
+def status_context(status: dict, known_urls: dict[str, str], local_domain: str | None = None,
+                   local_accounts: dict[str, str] | None = None) -> dict:
     """What the transform needs besides the status: the domain of the server's
     own accounts (their acct has none) and the URL of the status replied to
-    (in_reply_to_id is a local id that means nothing on other servers)."""
+    (in_reply_to_id is a local id that means nothing on other servers).
+    ``local_accounts`` (account id -> profile URL, see :func:`local_account_urls`)
+    names the parent when only its author is known: a thread's focal status,
+    which its context answer leaves out."""
     context: dict[str, Any] = {}
     if local_domain:
         context["local_domain"] = local_domain
     parent = status.get("in_reply_to_id")
     reply_url = known_urls.get(str(parent)) if parent else None
     reply_url = reply_url or same_thread_reply_url(status)
+    parent_author = str(status.get("in_reply_to_account_id") or "")
+    if not reply_url and parent and local_accounts and parent_author in local_accounts:
+        reply_url = f"{local_accounts[parent_author]}/{parent}"
     if reply_url:
         context["in_reply_to_url"] = reply_url
     return context
+
+
+def local_account_urls(statuses: list[dict]) -> dict[str, str]:
+    """Account id -> profile URL for the answering server's own accounts
+    (acct without a domain) whose statuses here are named
+    ``<profile URL>/<local id>``: on that server, any status of theirs is."""
+    found = {}
+    for status in statuses:
+        account = status.get("account")
+        if not isinstance(account, dict) or "@" in str(account.get("acct", "@")) or not account.get("url"):
+            continue
+        if status.get("url") == f"{account['url']}/{status.get('id')}":
+            found[str(account.get("id"))] = account["url"]
+    return found
 
 
 def raw_item(
@@ -282,27 +304,81 @@ def items_from_page(page: FetchedPage, source_id: str, local_domain: str | None 
 
 
 def read_statuses_file(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
-    """A saved JSON array of statuses, as the statuses endpoint returns it.
-    A bad record is yielded as Unparsed (``file[index]``); the rest go on."""
-    text = Path(path).read_text(encoding="utf-8")
+    """Saved REST API answers: a JSON array of statuses (an account's
+    statuses, a timeline), one Status, a ``statuses/:id/context`` answer
+    (``ancestors`` and ``descendants``: the replies of other accounts too,
+    linked to what they answer by reply_to) or a v2 search answer
+    (``statuses``). A bad record is yielded as Unparsed (``file[index]``,
+    ``file#descendants[2]``); the rest go on."""
+    text = Path(path).read_text(encoding="utf-8-sig")
     try:
-        values = statuses_from_text(text, str(path))
-    except ParseFailure as exc:
-        yield Unparsed(str(exc), str(path), text, source_id)
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        yield Unparsed(f"{path}: not JSON ({problem}): {describe_text(text)}", str(path), text, source_id)
         return
+    found = list(_statuses_in(value, str(path)))
+    statuses = [status for _where, status in found if _looks_like_status(status)]
     known = {
-        str(value["id"]): value.get("url") or value["uri"]
-        for value in values
-        if isinstance(value, dict) and value.get("id") and (value.get("url") or value.get("uri"))
+        str(status["id"]): status.get("url") or status["uri"]
+        for status in statuses
+        if status.get("id") and (status.get("url") or status.get("uri"))
     }
-    for index, value in enumerate(values):
-        where = f"{path}[{index}]"
-        try:
-            status = check_status(value, where)
-        except ParseFailure as exc:
-            yield Unparsed(str(exc), where, json.dumps(value, ensure_ascii=False), source_id)
+    accounts = local_account_urls(statuses)
+    for where, candidate in found:
+        if isinstance(candidate, _NotStatuses):
+            yield Unparsed(candidate.reason, where, json.dumps(candidate.value, ensure_ascii=False), source_id)
             continue
-        yield raw_item(status, source_id, where, status_context(status, known))
+        try:
+            status = check_status(candidate, where)
+        except ParseFailure as exc:
+            other = guess_shape(candidate)
+            reason = not_this_shape(candidate, STATUSES_FILE_FORMAT) if other and other[0] != STATUSES_FILE_FORMAT else str(exc)
+            yield Unparsed(reason, where, json.dumps(candidate, ensure_ascii=False), source_id)
+            continue
+        yield raw_item(status, source_id, where, status_context(status, known, local_accounts=accounts))
+
+
+class _NotStatuses(NamedTuple):
+    reason: str
+    value: Any
+
+
+def _looks_like_status(value: Any) -> bool:
+    return isinstance(value, dict) and (
+        isinstance(value.get("account"), dict) or "content" in value or ("id" in value and "created_at" in value)
+    )
+
+
+def _statuses_in(value: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """(location, status) for each status a saved answer holds, by its shape."""
+    if isinstance(value, list):
+        for index, element in enumerate(value):
+            if isinstance(element, dict) and not _looks_like_status(element) and _answer_lists(element):
+                yield from _statuses_in(element, f"{where}[{index}]")
+            else:
+                yield f"{where}[{index}]", element
+        return
+    lists = _answer_lists(value) if isinstance(value, dict) else []
+    if lists:
+        joint = "." if "#" in where else "#"
+        for key in lists:
+            for index, element in enumerate(value[key]):
+                yield f"{where}{joint}{key}[{index}]", element
+    elif _looks_like_status(value):
+        yield where, value
+    else:
+        yield where, _NotStatuses(not_this_shape(value, STATUSES_FILE_FORMAT), value)
+
+
+def _answer_lists(value: dict) -> list[str]:
+    """The keys holding statuses in a context answer (ancestors, descendants)
+    or a v2 search answer (statuses)."""
+    if "ancestors" in value or "descendants" in value:
+        return [key for key in ("ancestors", "descendants") if isinstance(value.get(key), list)]
+    if isinstance(value.get("statuses"), list) and not _looks_like_status(value):
+        return ["statuses"]
+    return []
 
 
 # --- raw item to post (pure) ----------------------------------------------------

@@ -27,6 +27,7 @@ from ..errors import ParseFailure, SourceError
 from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem, post_key
 from ..normalise import clean_text, to_utc_iso, tombstone_item, unique
+from ..shapes import describe_text, expected
 from . import RecheckTarget, ScrapeRequest, Unparsed
 
 FORMAT = "telegram-message"
@@ -225,18 +226,38 @@ def scrape_account(client: PoliteClient, request: ScrapeRequest) -> Iterator[Raw
 
 def read_saved_page(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
     """A saved ``t.me/s/<channel>`` page: one item per message; a message
-    without id or time becomes Unparsed and the others go on."""
-    body = Path(path).read_text(encoding="utf-8")
+    without id or time becomes Unparsed and the others go on. A page with
+    no message (an empty channel, a page that is not a channel's) is
+    Unparsed, saying what it is, rather than nothing."""
+    body = Path(path).read_text(encoding="utf-8-sig")
     page = FetchedPage(url=str(path), body=body)
-    for index, block in enumerate(_message_blocks(_soup(body))):
+    soup = _soup(body)
+    blocks = _message_blocks(soup)
+    services = 0
+    for index, block in enumerate(blocks):
         location = f"{path}#message-{index}"
         try:
             message = _read_block(block)
         except ParseFailure as exc:
             yield Unparsed(str(exc), location, str(block), source_id, None, page)
             continue
-        if not _is_service(block):
+        if _is_service(block):
+            services += 1
+        else:
             yield _raw_item(message, page, source_id, f"{location}({message.native_id})")
+    if services == len(blocks) and body.strip():
+        yield Unparsed(_why_no_messages(soup, services, body), str(path), body, source_id, None, page)
+
+
+def _why_no_messages(soup: BeautifulSoup, services: int, body: str) -> str:
+    if services:
+        return f"a Telegram page whose {services} message block(s) are all service notices (no post)"
+    info = soup.select_one(".tgme_channel_info_header_title, .tgme_page_title")
+    if info is not None or soup.select_one(".tgme_channel_history, .tme_no_messages_found"):
+        name = f" of {_inline_text(info)!r}" if info is not None else ""
+        return (f"a Telegram channel page{name} with no messages (div.tgme_widget_message): the channel "
+                "is empty, or its preview shows none")
+    return f"a page with no Telegram message: {describe_text(body)}; expected {expected('telegram-html')}"
 
 
 # --- raw item -> post (pure) -------------------------------------------------------
@@ -254,11 +275,19 @@ def transform_message(item: RawItem) -> Post:
     views_text = _views_text(block)
     owner = block.select_one(".tgme_widget_message_owner_name")
     links = _text_links(text_div) + ([preview["url"]] if preview else [])
+    text = message_text(text_div) if text_div is not None else ""
+    kind, kind_media, kind_extra = _message_kind(block)
+    if kind == "poll":
+        # A poll has no text of its own: its question and options are what it says.
+        text = "\n\n".join(part for part in (text, poll_text(kind_extra["poll"])) if part)
+    extra = _extra(block, views_text, forwarded, preview)
+    if kind:
+        extra.update(kind=kind, **kind_extra)
     return Post(
         platform="telegram",
         native_id=message.native_id,
         url=f"{WEB_BASE}/{message.native_id}",
-        text=message_text(text_div) if text_div is not None else "",
+        text=text,
         author_handle=message.channel,
         author_display_name=_inline_text(owner) if owner is not None else None,
         created_at=message.created_at,
@@ -267,9 +296,9 @@ def transform_message(item: RawItem) -> Post:
         hashtags=_anchor_words(text_div, "#"),
         mentions=_anchor_words(text_div, "@"),
         links=unique(links),
-        media=_photos(block) + _videos(block) + ([_preview_media(preview)] if preview else []),
+        media=_photos(block) + _videos(block) + kind_media + ([_preview_media(preview)] if preview else []),
         view_count=parse_count(views_text),
-        extra=_extra(block, views_text, forwarded, preview),
+        extra=extra,
     )
 
 
@@ -456,17 +485,94 @@ def _preview_media(preview: dict) -> dict:
 
 
 def _forwarded_from(block: Tag) -> dict | None:
+    """Where a forwarded message came from, as the preview names it: a
+    channel's post (a link to it, which is also ``repost_of``), a channel
+    (a link to the channel only), or a person (a name without a link)."""
     box = block.select_one(".tgme_widget_message_forwarded_from")
     if box is None:
         return None
     name_tag = box.select_one(".tgme_widget_message_forwarded_from_name")
-    forwarded = {"name": _inline_text(name_tag or box).removeprefix("Forwarded from ").strip()}
-    if name_tag is not None and name_tag.get("href"):
-        forwarded["url"] = name_tag["href"]
     author = box.select_one(".tgme_widget_message_forwarded_from_author")
+    name = _inline_text(name_tag) if name_tag is not None else _inline_text(box)
+    if name_tag is None and author is not None:
+        name = name.replace(_inline_text(author), "")
+    forwarded = {"name": re.sub(r"^Forwarded from\s*", "", name).strip()}
+    href = name_tag.get("href") if name_tag is not None else None
+    if href:
+        forwarded["url"] = href
+        post = _POST_URL.match(href)
+        channel = post or _MENTION_URL.match(href)
+        if channel:
+            forwarded["channel"] = channel.group(1)
+        if post:
+            forwarded["message_id"] = int(post.group(2))
     if author is not None:
-        forwarded["author"] = _inline_text(author)
+        forwarded["author"] = _inline_text(author).strip(" ()")
     return forwarded
+
+
+# --- what a message is when it is not text: poll, voice, sticker ... ---------------
+
+
+def _message_kind(block: Tag) -> tuple[str | None, list[dict], dict]:
+    """(kind, media, extra) for a message whose content is not (only) text:
+    a poll, a voice message, a sticker, a round video, a document. The
+    kind is kept in ``extra["kind"]``; a plain text or photo post has none."""
+    poll = block.select_one(".tgme_widget_message_poll")
+    if poll is not None and _outside(poll, "tgme_widget_message_reply"):
+        return "poll", [], {"poll": _poll(poll)}
+    voice = block.select_one("audio.tgme_widget_message_voice, .tgme_widget_message_voice")
+    if voice is not None:
+        duration = block.select_one(".tgme_widget_message_voice_duration")
+        media = {"type": "voice", "url": voice.get("src") or voice.get("data-src")}
+        if duration is not None:
+            media["duration"] = _inline_text(duration)
+        return "voice", [media], {}
+    sticker = block.select_one(
+        ".tgme_widget_message_sticker, .tgme_widget_message_tgsticker, .tgme_widget_message_videosticker")
+    if sticker is not None:
+        video = sticker if sticker.name == "video" else sticker.find("video", src=True)
+        url = sticker.get("data-webp") or (video.get("src") if video is not None else None) or _background_url(sticker)
+        return "sticker", [{"type": "sticker", "url": url}], {}
+    round_video = block.select_one(".tgme_widget_message_roundvideo_player, .tgme_widget_message_roundvideo")
+    if round_video is not None:
+        video = round_video.find("video", src=True)
+        return "round_video", [{"type": "round_video", "url": video["src"] if video is not None else None}], {}
+    document = block.select_one(".tgme_widget_message_document")
+    if document is not None:
+        title = document.select_one(".tgme_widget_message_document_title")
+        size = document.select_one(".tgme_widget_message_document_extra")
+        return "document", [{"type": "document", "title": _inline_text(title) if title is not None else None,
+                             "size": _inline_text(size) if size is not None else None}], {}
+    return None, [], {}
+
+
+def _poll(poll: Tag) -> dict:
+    question = poll.select_one(".tgme_widget_message_poll_question")
+    kind = poll.select_one(".tgme_widget_message_poll_type")
+    options = []
+    for option in poll.select(".tgme_widget_message_poll_option"):
+        label = option.select_one(".tgme_widget_message_poll_option_text")
+        percent = option.select_one(".tgme_widget_message_poll_option_percent")
+        if label is not None:
+            options.append({"text": _inline_text(label), "percent": _inline_text(percent) if percent is not None else None})
+    if not options:  # markup without the option wrapper: the labels alone
+        options = [{"text": _inline_text(label), "percent": None}
+                   for label in poll.select(".tgme_widget_message_poll_option_text")]
+    message = poll.find_parent(class_="tgme_widget_message")
+    voters = (message or poll).select_one(".tgme_widget_message_voters")
+    return {
+        "question": _inline_text(question) if question is not None else "",
+        "type": _inline_text(kind) if kind is not None else None,
+        "options": options,
+        "voters": _inline_text(voters) if voters is not None else None,
+    }
+
+
+def poll_text(poll: dict) -> str:
+    """The question, then one line per option."""
+    lines = [poll.get("question") or ""] + [f"- {option['text']}" for option in poll.get("options") or []]
+    return "\n".join(line for line in lines if line)
 
 
 def _post_key_of(url: str | None) -> str | None:

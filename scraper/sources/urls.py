@@ -35,6 +35,10 @@ FILE_FORMAT = "urls"
 FORMAT = "pending-url"
 
 _X_HOSTS = {"twitter.com", "x.com", "mobile.twitter.com", "mobile.x.com", "fxtwitter.com", "vxtwitter.com"}
+# Path segments that stand where the author's handle goes but name nobody:
+# X answers /<anything>/status/ID with the post, so sites write /i/web/,
+# /x/ or /twitter/ when they do not know (or care about) the author.
+NOT_A_HANDLE = {"i", "x", "twitter", "web", "user", "anyuser", "_"}
 _X_STATUS = re.compile(r"^/(?:(\w{1,30})|i(?:/web)?)/status(?:es)?/(\d{1,25})(?:/|$)")
 _BSKY_POST = re.compile(r"^/profile/([^/]+)/post/([A-Za-z0-9._~:-]+)/?$")
 _AT_POST = re.compile(r"^at://([^/]+)/app\.bsky\.feed\.post/([A-Za-z0-9._~:-]+)$")
@@ -119,6 +123,8 @@ def parse_post_url(url: str) -> dict:
         match = _X_STATUS.match(path)
         if match:
             handle, status_id = match.group(1), match.group(2)
+            if handle and handle.lower() in NOT_A_HANDLE:
+                handle = None
             return {"platform": "x", "native_id": status_id, "handle": handle, "url": x_post_url(handle, status_id)}
     elif host in ("bsky.app", "staging.bsky.app"):
         match = _BSKY_POST.match(path)
@@ -173,9 +179,17 @@ def _mastodon(host: str, path: str) -> dict | None:
 
 def transform_pending_url(item: RawItem) -> Post:
     url = loads_json(item.payload, "pending URL")["url"]
+    return pending_post(url)
+
+
+def pending_post(url: str, extra: dict | None = None) -> Post:
+    """A post known only by its URL, as this importer and the link-only
+    embeds of articles record it: platform, id and the handle the URL names,
+    no text, ``extra["pending"]``, and for X the time the id encodes (to
+    the second, as X's own answers give it, so the full sighting agrees)."""
     found = parse_post_url(url)
-    extra = {"pending": True, "pending_url": url}
-    extra.update({k: True for k in ("authority_is_handle", "remote_copy") if found.get(k)})
+    flags = {"pending": True, "pending_url": url}
+    flags.update({k: True for k in ("authority_is_handle", "remote_copy") if found.get(k)})
     return Post(
         platform=found["platform"],
         native_id=found["native_id"],
@@ -184,6 +198,13 @@ def transform_pending_url(item: RawItem) -> Post:
         author_platform_id=found.get("platform_id"),
         url=found["url"],
         # An X id carries its time; the other platforms' URLs do not.
-        created_at=snowflake_time(found["native_id"]) if found["platform"] == "x" else None,
-        extra=extra,
+        created_at=snowflake_second(found["native_id"]) if found["platform"] == "x" else None,
+        extra={**flags, **(extra or {})},
     )
+
+
+def snowflake_second(status_id: str) -> str | None:
+    """The creation time an X status id encodes, to the second (an API
+    answer says ``...:07.000Z`` for a post the id dates ``...:07.412Z``)."""
+    moment = snowflake_time(status_id)
+    return moment[:19] + "Z" if moment else None

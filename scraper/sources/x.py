@@ -42,6 +42,7 @@ from ..normalise import (
     tombstone_item,
     unique,
 )
+from ..shapes import describe_text, not_this_shape
 from . import ItemStream, RecheckTarget, ScrapeRequest, Unparsed
 
 TOKEN_ENV = "X_BEARER_TOKEN"
@@ -849,10 +850,10 @@ def _oembed_byline(quote, paragraph, date_link):
 def _json_records(path: str) -> Iterator[tuple[str, str]]:
     """(location, text) per record: a whole-file JSON object, each element of a
     JSON array, or else each non-empty line (JSONL)."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = Path(path).read_text(encoding="utf-8-sig")
     try:
         whole = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         whole = None
     if isinstance(whole, dict):
         yield path, text
@@ -867,8 +868,37 @@ def _json_records(path: str) -> Iterator[tuple[str, str]]:
 
 
 def read_x_v2(path: str, source_id: str) -> ItemStream:
-    """Saved API v2 timeline pages ({data, includes, meta}), one file or JSONL."""
-    yield from _read_saved(path, source_id, lambda record, location: items_from_v2_page(record, source_id, location))
+    """Saved API v2 answers, one file, a JSON array or JSONL: timeline and
+    search pages ({data: [...], includes, meta}), a single post lookup
+    ({data: {...}, includes}), and, being X too, v1.1 statuses."""
+    yield from _read_saved(path, source_id, lambda record, location: x_record_items(record, source_id, location))
+
+
+def x_record_items(record: str, source_id: str, location: str) -> list[RawItem]:
+    """The posts of one saved X answer, whichever API gave it; ParseFailure
+    saying what the record is when it holds none an X reader takes."""
+    try:
+        value = json.loads(record)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ParseFailure(f"not JSON ({problem}): {describe_text(record)}") from None
+    if isinstance(value, dict) and isinstance(value.get("data"), dict) and "meta" not in value:
+        # A single post lookup (GET /2/tweets/:id): one post, no meta.
+        items = items_from_v2_page({**value, "data": [value["data"]]}, source_id, location)
+        for item in items:
+            item.location = f"{location}#data"
+        return items
+    if isinstance(value, dict) and "data" not in value and "meta" not in value:
+        from .x_v1 import is_v1_status, raw_item as v1_item
+
+        if is_v1_status(value):
+            return [v1_item(value, source_id, location)]
+        if "id" in value and "text" in value:  # a bare v2 post
+            return items_from_v2_page({"data": [value]}, source_id, location)
+        raise ParseFailure(not_this_shape(value, "x-v2"))
+    if not isinstance(value, dict):
+        raise ParseFailure(not_this_shape(value, "x-v2"))
+    return items_from_v2_page(value, source_id, location)
 
 
 def read_x_syndication(path: str, source_id: str) -> ItemStream:

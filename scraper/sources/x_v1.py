@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import ParseFailure
 from ..model import Post, RawItem
 from ..normalise import loads_json, snowflake_time, to_utc_iso, unique
+from ..shapes import guess_shape, not_this_shape
 from . import ItemStream, Unparsed
 from .filestream import first_char, json_array_items, numbered_lines, open_text
 from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
@@ -56,6 +57,16 @@ def check_tweet(value: Any, where: str) -> dict:
     return value
 
 
+def is_v1_status(value: Any) -> bool:
+    """A v1.1 status object (not a v2 post, not a syndication answer)."""
+    return (
+        isinstance(value, dict)
+        and "id_str" in value
+        and ("full_text" in value or "text" in value or "extended_tweet" in value)
+        and id_text(value) is not None
+    )
+
+
 def raw_item(tweet: dict, source_id: str, location: str, context: dict | None = None) -> RawItem:
     return RawItem(
         format=FORMAT,
@@ -71,8 +82,26 @@ def item_or_unparsed(text: str, source_id: str, location: str, context: dict | N
     ``statuses`` are tweets; Unparsed if it is neither."""
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield Unparsed(f"not JSON: {exc}", location, text, source_id)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        yield Unparsed(f"not JSON: {problem}", location, text, source_id)
+        return
+    other = None if is_v1_status(value) else guess_shape(value)  # (a status, the usual case, is not guessed at)
+    if other and other[0] and not other[0].startswith(("x-", "twarc2")):  # another platform's answer
+        yield Unparsed(not_this_shape(value, FILE_FORMAT), location, text, source_id)
+        return
+    if isinstance(value, dict) and "data" in value and not is_v1_status(value):
+        # An API v2 answer (X too): read as the v2 reader reads it.
+        from .x import x_record_items
+
+        try:
+            yield from x_record_items(text, source_id, location)
+        except ParseFailure as exc:
+            yield Unparsed(str(exc), location, text, source_id)
+        return
+    tweet_like = isinstance(value, dict) and any(k in value for k in ("id_str", "full_text", "text", "extended_tweet"))
+    if isinstance(value, dict) and not tweet_like and not isinstance(value.get("statuses"), list):
+        yield Unparsed(not_this_shape(value, FILE_FORMAT), location, text, source_id)
         return
     tweets = value.get("statuses") if isinstance(value, dict) and isinstance(value.get("statuses"), list) else None
     for index, tweet in enumerate(tweets if tweets is not None else [value]):
@@ -98,7 +127,7 @@ def read_v1_json(path: str, source_id: str) -> ItemStream:
             return
         try:
             json.loads(first[1])
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             # Not JSONL: one pretty-printed object (a tweet or a search page).
             yield from item_or_unparsed(Path(path).read_text(encoding="utf-8-sig"), source_id, f"{path}:1")
             return
