@@ -32,6 +32,7 @@ from .prepare import (
     POST_CONTENT_COLUMNS, POST_SIGHTING_COLUMNS, VERSION_CONTENT_COLUMNS, PreparedPost, ReadItem, precision,
     prepare_post, read_item, relevance, to_json as _json, version_state,
 )
+from .reaction_rows import kept_current, refresh_if_config_changed, refresh_reaction_rows
 from .relevance import ElectionMatcher
 from .schema import FTS_INSERT_TRIGGER, POST_COUNT_COLUMNS, ROLE_PRECEDENCE, ensure_schema, index_new_posts_sql
 from .sources import Unparsed
@@ -238,6 +239,7 @@ class Archive:
                         [leader.id, account.url, account_id],
                     )
             self._refresh_roster_names()
+            refresh_if_config_changed(self.db)  # hook (issue 11): the reactions table follows the roster and elections
         self._matchers = None
         self._roster_names = None
         self._accounts = {}
@@ -481,7 +483,7 @@ class Archive:
         stats = StoreStats(keep_ids=keep_ids)
         with _fewer_collections():
             for batch in _batches(items, BATCH_SIZE):
-                with self.write():
+                with self.write(), kept_current(self.db):  # hook (issue 11): reactions rows of the batch's posts
                     self._store_batch(batch, run_id, stats)
                 if on_batch is not None:
                     on_batch(stats)
@@ -1022,6 +1024,8 @@ class Archive:
                 if self._store_relevance(post_id, relevance(post, self.matchers())):
                     stats.relevant += 1
             self._retry_parse_errors(stats)
+            self._flush()  # hook (issue 11): the queued relevance rows first, then every reactions row again
+            refresh_reaction_rows(self.db)
         return stats
 
     def _retry_parse_errors(self, stats: StoreStats) -> None:

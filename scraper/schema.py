@@ -428,3 +428,16 @@ def m005_bulk_text_index_and_raw_pointers(db: Database) -> None:
       and without it each question scanned the whole table."""
     db["captures"].add_column("raw_pointer", str)
     db.execute("CREATE INDEX idx_posts_derived_match_hash ON posts (match_hash) WHERE id_is_derived = 1")
+
+
+@migrations()
+def m006_reactions_table(db: Database) -> None:
+    """``reactions`` becomes a table kept current at write time (see
+    scraper/reaction_rows.py), with the view's columns in the view's order:
+    its pages, facets and searches read indexes instead of computing every
+    row, which at a million posts ran past the SQL time limit."""
+    from .reaction_rows import create_table, refresh_reaction_rows
+
+    db.execute("DROP VIEW IF EXISTS reactions")
+    create_table(db)
+    refresh_reaction_rows(db)
