@@ -309,22 +309,32 @@ def import_(format_name, locations, db_path, config_path, hydrate, workers):
 @click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 @click.option("--immutable", is_flag=True, help="Serve the file as immutable (for publishing: faster, never written).")
 @click.option("--open", "open_browser", is_flag=True, help="Open a browser on the archive.")
-def serve(db_path, host, port, immutable, open_browser):
-    """Browse the archive in Datasette, with the project's metadata
-    (descriptions, facets, full-text search, ready-made queries), read-only
-    and with a SQL time limit.
+@click.option("--inspect-file", type=click.Path(dir_okay=False), default=None,
+              help="Counts made by 'datasette inspect' for an --immutable archive (pages skip counting).")
+@click.option("--allow-robots", is_flag=True,
+              help="Let search engines crawl the archive (robots.txt blocks them by default).")
+def serve(db_path, host, port, immutable, open_browser, inspect_file, allow_robots):
+    """Browse the archive in Datasette: the reactions as posts with facets
+    and search, each post with its versions and captures, charts and a map,
+    ready-made queries and an Atom feed; read-only, with a SQL time limit.
+
+    Stops on Ctrl-C or SIGTERM (passed on to Datasette), leaving no
+    process or temporary file behind.
 
     \b
     Example:
         reactions serve --open
         reactions serve --db archive.db --immutable --host 0.0.0.0 --port 8080
+        datasette inspect archive.db --inspect-file counts.json
+        reactions serve --db archive.db --immutable --inspect-file counts.json
     """
     from .archive import require_archive
     from .publish import serve as run_datasette
 
     require_archive(db_path)
     click.echo(f"Serving {db_path} on http://{host}:{port}/ (Ctrl-C to stop)")
-    sys.exit(run_datasette(db_path, host=host, port=port, immutable=immutable, open_browser=open_browser))
+    sys.exit(run_datasette(db_path, host=host, port=port, immutable=immutable, open_browser=open_browser,
+                           inspect_file=inspect_file, allow_robots=allow_robots))
 
 
 @cli.command()

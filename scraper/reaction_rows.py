@@ -106,21 +106,35 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 KEY = ("election", "post_id")
 
-# Indexes: the default order (newest first), each default facet with the
-# posting time (a facet-filtered page sorts and counts in one index range),
-# full-text search (posts_fts rowids are post rowids), each leader's posts
-# (first reactions), and the hours after the result (charts).
+# The default facets (metadata.yml): their counts are kept in
+# COUNTS_TABLE by triggers, per election, so that the unfiltered page (or one
+# election's) reads a few rows instead of grouping every reaction.
+FACETS = ("country", "role_kind", "platform", "language", "election")
+COUNTS_TABLE = "reactions_facet_counts"
+
+
+def _facet_index(column: str) -> str:
+    """A facet column, then the posting time (a page filtered on it is
+    already in order), then the other facet columns and the post's rowid:
+    counting the other facets of a filtered page, or of a broad search,
+    reads this index alone."""
+    others = [c for c in FACETS if c != column]
+    middle = ["created_at", "post_id"] if column == "election" else ["created_at"]  # and the export order
+    return f"({', '.join([column, *middle, *others, 'post_rowid'])})"
+
+
+# Indexes: the default order (newest first), each facet (above), full-text
+# search (posts_fts rowids are post rowids), each post's rows (a batch's
+# refresh, the post page), each leader's posts (first reactions), the hours
+# after the result (charts) and the newest captured (the Atom feed).
 INDEXES = {
-    "idx_reactions_created_at": "(created_at)",
-    "idx_reactions_election_created_at": "(election, created_at, post_id)",  # and the export order
-    "idx_reactions_country_created_at": "(country, created_at)",
-    "idx_reactions_country_code_created_at": "(country_code, created_at)",
-    "idx_reactions_role_kind_created_at": "(role_kind, created_at)",
-    "idx_reactions_platform_created_at": "(platform, created_at)",
-    "idx_reactions_language_created_at": "(language, created_at)",
-    "idx_reactions_leader_created_at": "(leader_id, created_at)",
+    "idx_reactions_created_at": "(created_at, post_rowid)",
+    **{f"idx_reactions_{column}_facet": _facet_index(column) for column in FACETS},
     "idx_reactions_post_rowid": "(post_rowid)",
+    "idx_reactions_post_id": "(post_id)",
+    "idx_reactions_leader_election_created_at": "(leader_id, election, created_at)",
     "idx_reactions_election_hours": "(election, hours_after_result)",
+    "idx_reactions_first_captured_at": "(first_captured_at)",
 }
 
 
@@ -135,6 +149,29 @@ def create_table(db) -> None:
     for name, columns in INDEXES.items():
         db.execute(f"CREATE INDEX [{name}] ON [{TABLE}] {columns}")
     db.execute(f"CREATE TABLE [{STATE_TABLE}] (name TEXT PRIMARY KEY, fingerprint TEXT, refreshed_at TEXT)")
+    db.execute(f"CREATE TABLE [{COUNTS_TABLE}] (election TEXT, facet TEXT, value, n INTEGER, "
+               "PRIMARY KEY (election, facet, value))")
+    for statement in _count_triggers():
+        db.execute(statement)
+
+
+def _count_triggers() -> list[str]:
+    """Triggers that keep COUNTS_TABLE exact whoever writes the reactions
+    (a refresh, a cascade from election_posts, a hand-written statement)."""
+    def add(row: str, step: str) -> str:
+        values = " UNION ALL ".join(f"SELECT {row}.election AS election, '{c}' AS facet, {row}.[{c}] AS value"
+                                    for c in FACETS)
+        return (f"INSERT INTO [{COUNTS_TABLE}] (election, facet, value, n) SELECT election, facet, value, {step} "
+                f"FROM ({values}) WHERE value IS NOT NULL AND election IS NOT NULL "
+                f"ON CONFLICT (election, facet, value) DO UPDATE SET n = n + ({step});")
+
+    watched = ", ".join(FACETS)
+    return [
+        f"CREATE TRIGGER [{TABLE}_counts_insert] AFTER INSERT ON [{TABLE}] BEGIN {add('new', '1')} END",
+        f"CREATE TRIGGER [{TABLE}_counts_delete] AFTER DELETE ON [{TABLE}] BEGIN {add('old', '-1')} END",
+        f"CREATE TRIGGER [{TABLE}_counts_update] AFTER UPDATE OF {watched} ON [{TABLE}] "
+        f"BEGIN {add('old', '-1')} {add('new', '1')} END",
+    ]
 
 
 def refresh_reaction_rows(db, post_ids: Iterable[str] | None = None, election_ids: Iterable[str] | None = None) -> int:

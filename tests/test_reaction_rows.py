@@ -135,11 +135,41 @@ def test_the_pages_queries_use_indexes(valdoria_archive):
         return " ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql))
 
     assert "USING INDEX idx_reactions_created_at" in plan("SELECT * FROM reactions ORDER BY created_at DESC LIMIT 51")
-    assert "idx_reactions_country_created_at" in plan(
+    assert "idx_reactions_country_facet" in plan(
         "SELECT * FROM reactions WHERE country = 'Peru' ORDER BY created_at DESC LIMIT 51")
-    assert "COVERING INDEX idx_reactions_role_kind_created_at" in plan(
-        "SELECT role_kind, count(*) FROM reactions WHERE role_kind IS NOT NULL GROUP BY role_kind")
+    assert "COVERING INDEX idx_reactions_country_facet" in plan(
+        "SELECT role_kind, count(*) FROM reactions WHERE country = 'Peru' AND role_kind IS NOT NULL GROUP BY role_kind")
     assert "idx_reactions_post_rowid" in plan(
         "SELECT count(*) FROM reactions WHERE post_rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'x')")
     with pytest.raises(sqlite3.IntegrityError):  # every row belongs to a relevance row
         db.execute("INSERT INTO reactions (election, post_id) VALUES ('valdoria-2021', 'x:none')")
+
+
+def counted(db) -> set[tuple]:
+    return set(db.execute("SELECT election, facet, value, n FROM reactions_facet_counts WHERE n > 0").fetchall())
+
+
+def grouped(db) -> set[tuple]:
+    found = set()
+    for facet in ("country", "role_kind", "platform", "language", "election"):
+        found |= set(db.execute(f"SELECT election, '{facet}', [{facet}], count(*) FROM reactions "
+                                f"WHERE [{facet}] IS NOT NULL GROUP BY election, [{facet}]").fetchall())
+    return found
+
+
+def test_facet_counts_stay_exact_through_changes(valdoria_archive, valdoria_config, run):
+    db = valdoria_archive.db
+    valdoria_archive.store([
+        quote("Parabéns, presidenta eleita Rosa Ficticia! #EleicoesFicticias"),
+        quote("Felicito a la presidenta electa", "— Tomás Imaginario (@tomasimaginario) June 8, 2021", "t#2"),
+    ], run)
+    assert counted(db) == grouped(db) and ("valdoria-2021", "country", "Brazil", 1) in counted(db)
+    valdoria_archive.store([embed("Felicito a la presidenta electa")], run)  # a merge: a row moves
+    lucia = next(leader for leader in valdoria_config.leaders if leader.id == "lucia-inventada")
+    lucia.roles[0] = dataclasses.replace(lucia.roles[0], kind="legislator")
+    valdoria_archive.load_config(valdoria_config)  # an update of role_kind
+    assert counted(db) == grouped(db)
+    valdoria_archive.reprocess()  # every row deleted (cascade) and written again
+    assert counted(db) == grouped(db)
+    db.execute("DELETE FROM reactions")
+    assert counted(db) == set()
