@@ -420,6 +420,34 @@ def reprocess(db_path):
     )
 
 
+@cli.group()
+def demo():
+    """A fictional demo election to look at on day one (clearly labelled
+    fictional: every name, role and handle is invented)."""
+
+
+@demo.command(name="build")
+@click.option("--db", "db_path", default="demo.db", show_default=True, type=click.Path(dir_okay=False),
+              help="New archive file for the demo (never an existing archive).")
+def demo_build(db_path):
+    """Build the fictional demo election into its own archive file, offline:
+    a few thousand posts on X, Bluesky and Mastodon by 48 fictional leaders of
+    16 countries, imported through the real readers. Then serve it.
+
+    \b
+    Example:
+        reactions demo build --db demo.db
+        reactions serve --db demo.db --open
+    """
+    from .demo import build_demo
+
+    results = build_demo(db_path)
+    posts = sum(stats["new_posts"] for stats in results.values())
+    per_file = ", ".join(f"{name}: {stats['new_posts']}" for name, stats in results.items())
+    click.echo(f"{db_path}: fictional demo election built, {posts} posts ({per_file}); "
+               f"browse it with: reactions serve --db {db_path}")
+
+
 cli.add_command(export_command)
 
 

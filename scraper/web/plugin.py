@@ -65,7 +65,9 @@ def status_and_message(exception) -> tuple[int, str, str | None]:
         return exception.status, str(exception.args[0]) if exception.args else "Bad request", None
     if isinstance(exception, DatasetteError):
         message = Markup(exception.message) if exception.message_is_html else exception.message
-        return exception.status, message, exception.title
+        # Datasette 0.65 raises these for what a request asked (a column it
+        # cannot sort by, two sorts at once) with its default status, 500.
+        return (exception.status if exception.status < 500 else 400), message, exception.title
     if isinstance(exception, CLIENT_ERRORS):
         return 400, f"Bad request: {_short(exception)}", None
     return 500, "Internal error: the archive could not answer this request.", None
