@@ -122,6 +122,6 @@ def bars(key, title, description, rows, top: int) -> dict:
         "key": key, "kind": "bars", "title": title, "description": description,
         "bars": [{"label": row[0], "count": row[1], "width": round(400 * row[1] / largest) if largest else 0}
                  for row in shown],
-        "rest": {"values": len(rest), "count": sum(row[1] for row in rest)},
+        "more": len(rest), "more_count": sum(row[1] for row in rest),
         "total": sum(row[1] for row in rows),
     }
