@@ -423,7 +423,13 @@ def reprocess(db_path):
 @cli.group()
 def demo():
     """A fictional demo election to look at on day one (clearly labelled
-    fictional: every name, role and handle is invented)."""
+    fictional: every name, role and handle is invented).
+
+    \b
+    Example:
+        reactions demo build --db demo.db
+        reactions serve --db demo.db --open
+    """
 
 
 @demo.command(name="build")
