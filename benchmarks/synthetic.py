@@ -1,8 +1,13 @@
 """Synthetic inputs in real formats, for benchmarks: X API v2 pages as
 twarc2 writes them (one response page per line, with includes and the
-__twarc metadata key). Fictional users, deterministic content.
+__twarc metadata key). Fictional users, deterministic content. And a config
+whose roster names those users (``roster``): fictional leaders in 24
+countries with 12 kinds of role, a fifth of them changing role during the
+election window, so that the reactions have the countries and roles a real
+archive's facets show.
 
     python benchmarks/synthetic.py twarc2 100000 /tmp/posts-100k.jsonl
+    python benchmarks/synthetic.py roster 200 /tmp/roster-config.yml
 """
 
 from __future__ import annotations
@@ -122,7 +127,58 @@ def post_lines(total: int):
             }, ensure_ascii=False)
 
 
+COUNTRIES = ("AR", "BO", "BR", "CL", "CO", "EC", "PY", "PE", "UY", "VE", "MX", "GT", "HN", "SV", "NI", "CR",
+             "PA", "CU", "DO", "ES", "PT", "US", "CA", "FR")
+ROLE_KINDS = ("head_of_state", "head_of_government", "foreign_minister", "minister", "legislator",
+              "party_leader", "former_head_of_state", "vice_head_of_state", "international_official",
+              "candidate", "former_legislator", "other")
+
+
+def roster_config(count: int = 200) -> str:
+    """A config (YAML) with the fictional election of tests/fixtures/config/valdoria.yml
+    and a roster of ``count`` fictional leaders, the X users of :func:`users`."""
+    lines = [
+        "# Synthetic benchmark config: fictional election, fictional leaders (benchmarks/synthetic.py).",
+        "election:",
+        "  id: valdoria-2021",
+        "  name: Fictional runoff (benchmark)",
+        "  country: UY",
+        "  timezone: America/Montevideo",
+        "  polling_dates: [2021-06-06]",
+        "  result_announced_at: 2021-06-07T21:00:00-03:00",
+        "  window: {start: 2021-06-06, end: 2021-07-31}",
+        "  candidates: []",
+        "  terms:",
+        "    es: {keywords: [elecciones, presidenta electa], hashtags: [EleccionesFicticias]}",
+        "    pt: {keywords: [eleições], hashtags: [EleicoesFicticias]}",
+        "    en: {keywords: [election], hashtags: [FictionalElection]}",
+        "roster:",
+    ]
+    for n, user in enumerate(users(count)):
+        kind = ROLE_KINDS[n % len(ROLE_KINDS)]
+        lines += [
+            f"  - id: lider-ficticio-{n:04d}",
+            f"    name: {user['name']}",
+            f"    country: {COUNTRIES[n % len(COUNTRIES)]}",
+            "    roles:",
+        ]
+        if n % 5 == 0:  # a role that changes on 2021-06-20, inside the window
+            lines += [
+                f"      - {{title: Fictional role {n} (until June), kind: {kind}, start: 2019-01-01, end: 2021-06-19}}",
+                f"      - {{title: Fictional role {n} (from June), kind: {ROLE_KINDS[(n + 3) % len(ROLE_KINDS)]}, "
+                "start: 2021-06-20}",
+            ]
+        else:
+            lines.append(f"      - {{title: Fictional role {n}, kind: {kind}, start: 2019-01-01}}")
+        lines += ["    accounts:", f"      x: {{handle: {user['username']}}}"]
+    return "\n".join(lines) + "\n"
+
+
 def write(kind: str, total: int, path: str) -> None:
+    if kind == "roster":
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(roster_config(total))
+        return
     lines = {"twarc2": twarc2_lines, "flat": flat_lines, "posts": post_lines}[kind](total)
     with open(path, "w", encoding="utf-8") as out:
         for line in lines:

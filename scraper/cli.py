@@ -316,22 +316,32 @@ def import_(format_name, locations, db_path, config_path, hydrate, workers):
 @click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 @click.option("--immutable", is_flag=True, help="Serve the file as immutable (for publishing: faster, never written).")
 @click.option("--open", "open_browser", is_flag=True, help="Open a browser on the archive.")
-def serve(db_path, host, port, immutable, open_browser):
-    """Browse the archive in Datasette, with the project's metadata
-    (descriptions, facets, full-text search, ready-made queries), read-only
-    and with a SQL time limit.
+@click.option("--inspect-file", type=click.Path(dir_okay=False), default=None,
+              help="Counts made by 'datasette inspect' for an --immutable archive (pages skip counting).")
+@click.option("--allow-robots", is_flag=True,
+              help="Let search engines crawl the archive (robots.txt blocks them by default).")
+def serve(db_path, host, port, immutable, open_browser, inspect_file, allow_robots):
+    """Browse the archive in Datasette: the reactions as posts with facets
+    and search, each post with its versions and captures, charts and a map,
+    ready-made queries and an Atom feed; read-only, with a SQL time limit.
+
+    Stops on Ctrl-C or SIGTERM (passed on to Datasette), leaving no
+    process or temporary file behind.
 
     \b
     Example:
         reactions serve --open
         reactions serve --db archive.db --immutable --host 0.0.0.0 --port 8080
+        datasette inspect archive.db --inspect-file counts.json
+        reactions serve --db archive.db --immutable --inspect-file counts.json
     """
     from .archive import require_archive
     from .publish import serve as run_datasette
 
     require_archive(db_path)
     click.echo(f"Serving {db_path} on http://{host}:{port}/ (Ctrl-C to stop)")
-    sys.exit(run_datasette(db_path, host=host, port=port, immutable=immutable, open_browser=open_browser))
+    sys.exit(run_datasette(db_path, host=host, port=port, immutable=immutable, open_browser=open_browser,
+                           inspect_file=inspect_file, allow_robots=allow_robots))
 
 
 @cli.command()
@@ -415,6 +425,40 @@ def reprocess(db_path):
         f"{stats.new_versions} later versions, {stats.relevant} relevant sightings; "
         f"{stats.resolved_errors} earlier parse errors now read"
     )
+
+
+@cli.group()
+def demo():
+    """A fictional demo election to look at on day one (clearly labelled
+    fictional: every name, role and handle is invented).
+
+    \b
+    Example:
+        reactions demo build --db demo.db
+        reactions serve --db demo.db --open
+    """
+
+
+@demo.command(name="build")
+@click.option("--db", "db_path", default="demo.db", show_default=True, type=click.Path(dir_okay=False),
+              help="New archive file for the demo (never an existing archive).")
+def demo_build(db_path):
+    """Build the fictional demo election into its own archive file, offline:
+    a few thousand posts on X, Bluesky and Mastodon by 48 fictional leaders of
+    16 countries, imported through the real readers. Then serve it.
+
+    \b
+    Example:
+        reactions demo build --db demo.db
+        reactions serve --db demo.db --open
+    """
+    from .demo import build_demo
+
+    results = build_demo(db_path)
+    posts = sum(stats["new_posts"] for stats in results.values())
+    per_file = ", ".join(f"{name}: {stats['new_posts']}" for name, stats in results.items())
+    click.echo(f"{db_path}: fictional demo election built, {posts} posts ({per_file}); "
+               f"browse it with: reactions serve --db {db_path}")
 
 
 cli.add_command(export_command)

@@ -10,6 +10,7 @@ to match whatever archive file is served.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,10 +61,14 @@ def load_metadata(database_path: str | Path | None = None, path: Path | None = N
     return metadata
 
 
-def datasette_instance(database_path: str | Path, *, immutable: bool = False, settings: dict | None = None):
-    """A Datasette object on the archive, as `reactions serve` runs it
-    (tests drive it in-process through ``ds.client``)."""
+def datasette_instance(database_path: str | Path, *, immutable: bool = False, settings: dict | None = None,
+                       allow_robots: bool = False, inspect_data: dict | None = None):
+    """A Datasette object on the archive, as `reactions serve` runs it, with
+    the project's templates and plugin (tests drive it in-process through
+    ``ds.client``)."""
     from datasette.app import Datasette
+
+    from .web import plugins_folder, templates_folder
 
     if immutable:
         checkpoint(Path(database_path))
@@ -71,10 +76,27 @@ def datasette_instance(database_path: str | Path, *, immutable: bool = False, se
     return Datasette(
         files=[] if immutable else [database_path],
         immutables=[database_path] if immutable else [],
-        metadata=load_metadata(database_path),
+        metadata=serving_metadata(database_path, allow_robots=allow_robots),
         settings={**DEFAULT_SETTINGS, **(settings or {})},
         static_mounts=[("assets", str(static_folder()))],
+        template_dir=str(templates_folder()),
+        plugins_dir=str(plugins_folder()),
+        inspect_data=inspect_data,
     )
+
+
+# robots.txt (datasette-block-robots) when crawlers are let in.
+ALLOW_ROBOTS = "User-agent: *\nDisallow:"
+
+
+def serving_metadata(database_path: str | Path, allow_robots: bool = False) -> dict:
+    """The metadata as served: robots are kept out unless allowed (a public
+    archive of political posts is for people who look for it, not for
+    crawlers to index page by page)."""
+    metadata = load_metadata(database_path)
+    if allow_robots:
+        metadata.setdefault("plugins", {})["datasette-block-robots"] = {"literal": ALLOW_ROBOTS}
+    return metadata
 
 
 def static_folder() -> Path:
@@ -91,11 +113,17 @@ def serve_command(
     immutable: bool = False,
     open_browser: bool = False,
     extra_settings: dict | None = None,
+    inspect_file: str | Path | None = None,
 ) -> list[str]:
+    from .web import plugins_folder, templates_folder
+
     command = [sys.executable, "-m", "datasette", "serve"]
     command += ["-i", str(database_path)] if immutable else [str(database_path)]
     command += ["--metadata", str(metadata_file), "--host", host, "--port", str(port)]
     command += ["--static", f"assets:{static_folder()}"]
+    command += ["--template-dir", str(templates_folder()), "--plugins-dir", str(plugins_folder())]
+    if inspect_file is not None:
+        command += ["--inspect-file", str(inspect_file)]
     for name, value in {**DEFAULT_SETTINGS, **(extra_settings or {})}.items():
         command += ["--setting", name, _setting_value(value)]
     if open_browser:
@@ -120,18 +148,52 @@ def checkpoint(database_path: Path) -> None:
         pass
 
 
-def serve(database_path: str | Path, **options) -> int:
-    """Run Datasette on the archive until interrupted; return its exit code."""
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def serve(database_path: str | Path, allow_robots: bool = False, **options) -> int:
+    """Run Datasette on the archive until it stops or this process is told
+    to stop (SIGTERM, SIGINT, SIGHUP: passed on to Datasette, which is then
+    waited for); the temporary metadata file is removed either way. Return
+    Datasette's exit code (0 when it stopped on a signal)."""
     database_path = Path(database_path)
     if not database_path.exists():
         raise ArchiveUnwritableError(f"{database_path}: no archive here yet; run 'reactions scrape' first")
+    if options.get("inspect_file") and not Path(options["inspect_file"]).is_file():
+        raise InputError(f"{options['inspect_file']}: no such inspect file (make one with 'datasette inspect')")
     if options.get("immutable"):
         checkpoint(database_path)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(prefix="reactions-serve-") as folder:
         metadata_file = Path(folder) / "metadata.json"
-        metadata_file.write_text(json.dumps(load_metadata(database_path), ensure_ascii=False))
+        metadata = serving_metadata(database_path, allow_robots=allow_robots)
+        metadata_file.write_text(json.dumps(metadata, ensure_ascii=False))
         command = serve_command(database_path, metadata_file, **options)
+        # Its own process group: a terminal's Ctrl-C reaches Datasette once, through us.
+        child = subprocess.Popen(command, start_new_session=True, preexec_fn=_stop_with_parent)
+
+        def forward(signum, frame):
+            if child.poll() is None:
+                child.send_signal(signum)
+
+        previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
         try:
-            return subprocess.call(command)
-        except KeyboardInterrupt:
-            return 0
+            returncode = child.wait()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            if child.poll() is None:  # an error of ours: never leave Datasette behind
+                child.terminate()
+                child.wait()
+    return 0 if returncode < 0 and -returncode in FORWARDED_SIGNALS else returncode
+
+
+def _stop_with_parent() -> None:
+    """In the child, before Datasette starts: on Linux, be sent SIGTERM when
+    the parent dies however it dies (kill -9 included)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass

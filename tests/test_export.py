@@ -31,6 +31,7 @@ from scraper.export import (
     view_fingerprint,
 )
 from scraper.publish import load_metadata
+from scraper.reaction_rows import refresh_reaction_rows
 from scraper.schema import REACTIONS_VIEW
 from scraper.scrape import import_file
 from scraper.sources import mastodon as mastodon_source
@@ -69,6 +70,7 @@ def multi_archive(valdoria_archive, valdoria_config):
             "INSERT OR IGNORE INTO election_posts (election_id, post_id, matched_terms, score) "
             "SELECT 'valdoria-2021', id, '[]', 1 FROM posts"
         )
+        refresh_reaction_rows(valdoria_archive.db)  # a writer other than the archive keeps the reactions table
     return valdoria_archive
 
 
@@ -523,6 +525,7 @@ def roles_archive(multi_archive):
             "SELECT 'aaa-2026', post_id, '[\"otra, elección\"]', 0.25 FROM election_posts WHERE rowid % 2 = 0"
         )
         db.execute("UPDATE posts SET created_at = '2021-06-07T23:59:00Z' WHERE id = 'x:1402279246033858617'")
+        refresh_reaction_rows(db)
     return multi_archive
 
 

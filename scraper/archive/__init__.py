@@ -29,6 +29,7 @@ from pathlib import Path
 from ..config import Config
 from ..model import RawItem, ReadItem
 from ..prepare import read_item
+from ..reaction_rows import refresh_reaction_rows
 from ..relevance import ElectionMatcher
 from ..sources import Unparsed
 from . import connection
@@ -54,6 +55,7 @@ class Archive:
         self.runs = RunLog(self.db, self.write)
         self.nightly = NightlyQueries(self.db)
         self.writer = Writer(self.db, self.accounts, self.elections)
+        self.writer.after_batch.append(lambda db, post_ids: refresh_reaction_rows(db, post_ids=post_ids))
 
     def migrate(self) -> list[str]:
         return connection.migrate(self.db, self.path)

@@ -11,6 +11,7 @@ import json
 from ..config import Config
 from ..countries import country_rows
 from ..http import utc_now
+from ..reaction_rows import refresh_if_config_changed
 from ..relevance import ElectionMatcher
 from ..schema import ROLE_PRECEDENCE
 
@@ -101,6 +102,7 @@ class Elections:
                         [leader.id, account.url, account_id],
                     )
             self.refresh_roster_names()
+            refresh_if_config_changed(self.db)  # the reactions table follows the roster and elections
         self.forget()
 
     def refresh_roster_names(self) -> None:

@@ -19,6 +19,7 @@ from ..http import utc_now
 from ..model import FetchedPage, RawItem, ReadItem
 from ..normalise import items_of_page
 from ..prepare import read_item
+from ..reaction_rows import refresh_reaction_rows
 from .payloads import Payloads
 from .writer import StoreStats, Writer
 
@@ -30,6 +31,7 @@ def reprocess(db, writer: Writer, matchers, write) -> StoreStats:
             db.execute(f"DELETE FROM {table}")
         stats = writer.store(_captured_items(db, writer.payloads, matchers), None, write)
         stats.resolved_errors = _retry_parse_errors(db, writer, matchers, write, stats)
+        refresh_reaction_rows(db)  # every row again: posts were rebuilt
     return stats
 
 

@@ -108,6 +108,9 @@ class Writer:
         self.accounts = accounts
         self.elections = elections
         self.payloads = Payloads(db, self._queue)
+        # Told the ids of the posts each batch stored or saw again, before its
+        # commit: tables derived from posts follow them (scraper.reaction_rows).
+        self.after_batch: list[Callable[[object, list[str]], object]] = []
         self._fts_insert_trigger: str | None = None
         self._derived_exist: bool | None = None
         self._reset()
@@ -177,9 +180,13 @@ class Writer:
             else:
                 read.append(entry)
         self._look_up(read)
+        touched = []
         for entry in read:
-            self._store_one(entry, run_id, stats)
+            touched.append(self._store_one(entry, run_id, stats))
         self.flush()
+        if touched:
+            for follow in self.after_batch:
+                follow(self.db, touched)
 
     def _look_up(self, read: list[ReadItem]) -> None:
         """What the batch needs from the archive, in a few queries: the rows of
@@ -218,7 +225,8 @@ class Writer:
                 version = dict(zip(names, values))
                 self._histories.setdefault(version["post_id"], History()).versions.append(version)
 
-    def _store_one(self, entry: ReadItem, run_id: int | None, stats: StoreStats) -> None:
+    def _store_one(self, entry: ReadItem, run_id: int | None, stats: StoreStats) -> str:
+        """Store one item; the id of the post it is."""
         item, prepared = entry.item, entry.prepared
         page = item.page
         seen_at = item.retrieved_at or (page.retrieved_at if page else None) or self._now
@@ -238,6 +246,7 @@ class Writer:
             self._queue(_RELEVANCE_UPSERT, [election_id, post_id, terms, score])
         if prepared.relevance:
             stats.relevant += 1
+        return post_id
 
     # --- identity ----------------------------------------------------------------
 

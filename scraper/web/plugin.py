@@ -1,0 +1,365 @@
+"""The Datasette plugin of `reactions serve` (loaded from scraper/web/plugins/).
+
+- **Quiet, fast errors.** Datasette 0.65 prints every error, a 404 included,
+  with ``rich`` and the local variables of every frame when rich can be
+  imported (it can: the CLI uses it): 1 to 2 s and 17 KB of log per error,
+  a cheap denial of service on a public instance. :func:`handle_exception`
+  answers every error itself (a hook wrapper, so the default handler never
+  runs): a short message, the status, one log line for a 5xx and no
+  traceback. Errors that come from what the request asked (a bad value, SQL
+  that SQLite refuses) are 400s, not 500s.
+- **Read-only.** Any method but GET, HEAD and OPTIONS answers 405 (newer
+  Datasette versions have write endpoints; this archive has none), and
+  ``.blob`` downloads follow the ``allow_download`` setting like the
+  database download does (:func:`asgi_wrapper`).
+- **Pages of our own.** Template variables for the reactions cards, the post
+  page (versions, captures, elections) and the index (the ready-made
+  queries); Jinja filters that only ever link http(s) addresses; and the
+  charts page, ``/DATABASE/-/charts`` (:mod:`scraper.web.charts`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import urllib.parse
+
+from datasette import hookimpl
+from datasette.facets import ColumnFacet
+from datasette.utils import add_cors_headers, await_me_maybe, path_with_added_args, path_with_removed_args, tilde_encode
+from datasette.utils.asgi import Base400, Response
+from markupsafe import Markup
+
+from ..reaction_rows import COUNTS_TABLE, FACETS
+from . import charts
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+# Exceptions raised by what a request asked for (a value that is not a
+# number, SQL or a search that SQLite refuses): the client's error.
+CLIENT_ERRORS = (ValueError, OverflowError, UnicodeError, LookupError, sqlite3.Error)
+# The reactions table view, one click from the cards: about ten columns.
+TABLE_VIEW_COLUMNS = ("created_at", "author", "country", "role", "platform", "text", "hours_after_result",
+                      "language", "url")
+
+
+@hookimpl
+def startup(datasette):
+    """Keep rich's tracebacks (with every local variable) out of the server:
+    the CLI installs them as the process's exception hook."""
+    import datasette.handle_exception as default_handler
+
+    default_handler.rich = None
+    sys.excepthook = sys.__excepthook__
+
+
+@hookimpl(hookwrapper=True)
+def handle_exception(datasette, request, exception):
+    outcome = yield
+    outcome.force_result([_error_response(datasette, request, exception)])
+
+
+def status_and_message(exception) -> tuple[int, str, str | None]:
+    from datasette.views.base import DatasetteError
+
+    if isinstance(exception, Base400):
+        return exception.status, str(exception.args[0]) if exception.args else "Bad request", None
+    if isinstance(exception, DatasetteError):
+        message = Markup(exception.message) if exception.message_is_html else exception.message
+        # Datasette 0.65 raises these for what a request asked (a column it
+        # cannot sort by, two sorts at once) with its default status, 500.
+        return (exception.status if exception.status < 500 else 400), message, exception.title
+    if isinstance(exception, CLIENT_ERRORS):
+        return 400, f"Bad request: {_short(exception)}", None
+    return 500, "Internal error: the archive could not answer this request.", None
+
+
+def _short(exception) -> str:
+    text = " ".join(str(exception).split()) or type(exception).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _error_response(datasette, request, exception):
+    async def respond():
+        status, message, title = status_and_message(exception)
+        if status >= 500:
+            print(f"reactions serve: {status} {request.method} {request.path}: "
+                  f"{type(exception).__name__}: {_short(exception)}", file=sys.stderr, flush=True)
+        info = {"ok": False, "error": message, "status": status, "title": title}
+        headers = {}
+        if datasette.cors:
+            add_cors_headers(headers)
+        if request.path.endswith(".json"):
+            return Response.json(info, status=status, headers=headers)
+        template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
+        context = dict(info, urls=datasette.urls, app_css_hash=datasette.app_css_hash(), menu_links=lambda: [])
+        return Response.html(await template.render_async(context), status=status, headers=headers)
+
+    return respond
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def read_only(scope, receive, send):
+            if scope.get("type") == "http":
+                refused = refusal(datasette, scope)
+                if refused is not None:
+                    await _send_refusal(send, scope, *refused)
+                    return
+            await app(scope, receive, send)
+
+        return read_only
+
+    return wrap
+
+
+def refusal(datasette, scope) -> tuple[int, str, dict] | None:
+    """(status, message, headers) for a request this instance never answers."""
+    if scope.get("method", "GET") not in READ_METHODS:
+        return 405, "This archive is read-only: it answers GET requests only.", {"allow": "GET, HEAD, OPTIONS"}
+    last = scope.get("path", "").rsplit("/", 1)[-1]
+    query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if (last.endswith(".blob") or "blob" in query.get("_format", [])) and not datasette.setting("allow_download"):
+        return 403, "Downloads are turned off on this instance (the allow_download setting).", {}
+    return None
+
+
+async def _send_refusal(send, scope, status: int, message: str, headers: dict) -> None:
+    if scope.get("path", "").endswith(".json"):
+        import json
+
+        body = json.dumps({"ok": False, "error": message, "status": status}).encode("utf-8")
+        content_type = b"application/json; charset=utf-8"
+    else:
+        body = (message + "\n").encode("utf-8")
+        content_type = b"text/plain; charset=utf-8"
+    raw_headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    raw_headers += [(name.encode(), value.encode()) for name, value in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body if scope.get("method") != "HEAD" else b""})
+
+
+# --- templates ------------------------------------------------------------------
+
+
+def web_url(value) -> str | None:
+    """The value when it is an http(s) address, else None: a post's URL
+    comes from a platform or a page and is never trusted as a link target
+    (``javascript:`` and ``data:`` addresses stay text)."""
+    if not isinstance(value, str):
+        return None
+    scheme = value.strip().split(":", 1)[0].lower()
+    return value.strip() if scheme in ("http", "https") and "://" in value else None
+
+
+def hours_label(value) -> str:
+    if value is None:
+        return ""
+    hours = float(value)
+    if abs(hours) < 48:
+        text = f"{abs(hours):.1f} h"
+    else:
+        text = f"{abs(hours) / 24:.1f} days"
+    return f"{text} {'before' if hours < 0 else 'after'} the result"
+
+
+def when(value) -> str:
+    """'2021-06-08T15:00:00.000Z' -> '2021-06-08 15:00 UTC'; a plain date stays."""
+    if not isinstance(value, str) or len(value) < 16 or value[10] != "T":
+        return "" if value is None else str(value)
+    return f"{value[:10]} {value[11:16]} UTC" if value.endswith(("Z", "+00:00")) else value
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["when"] = when
+    env.filters["web_url"] = web_url
+    env.filters["tilde"] = lambda value: tilde_encode(str(value))
+    env.filters["hours_label"] = hours_label
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    async def variables():
+        if request is None:
+            return {}
+        if view_name == "table" and table == "reactions":
+            return _reactions_links(datasette, database, request)
+        if view_name == "row" and table == "posts":
+            return await _post_details(datasette, database, request)
+        if view_name == "index":
+            return {"archives": await _archives(datasette)}
+        return {}
+
+    return variables
+
+
+def _reactions_links(datasette, database: str, request) -> dict:
+    args = [(key, value) for key, value in request.args._data.items() for value in value]
+    kept = [(k, v) for k, v in args if k not in ("_view", "_col", "_nocol", "_next")]
+    table_args = kept + [("_view", "table")] + [("_col", column) for column in TABLE_VIEW_COLUMNS]
+    base = datasette.urls.table(database, "reactions")
+    return {
+        "cards_url": base + ("?" + urllib.parse.urlencode(kept) if kept else ""),
+        "table_view_url": base + "?" + urllib.parse.urlencode(table_args),
+        "as_table": request.args.get("_view") == "table",
+        "charts_url": datasette.urls.database(database) + "/-/charts",
+        "feed_url": datasette.urls.database(database) + "/new_reactions.atom",
+    }
+
+
+async def _post_details(datasette, database: str, request) -> dict:
+    from datasette.utils import tilde_decode
+
+    post_id = tilde_decode(request.url_vars.get("pks", ""))
+    db = datasette.get_database(database)
+    versions = await db.execute(
+        "SELECT version, text, reply_count, repost_count, like_count, edited_at, first_seen_at, last_seen_at "
+        "FROM post_states WHERE post_id = ? ORDER BY version", [post_id])
+    captures = await db.execute(
+        "SELECT c.id, c.retrieved_at, c.source_id, s.kind AS source_kind, s.title AS source_title, c.format, "
+        "c.location, c.fetched_url, c.tool_version, c.raw_sha256 FROM capture_details c "
+        "LEFT JOIN sources s ON s.id = c.source_id WHERE c.post_id = ? ORDER BY c.retrieved_at, c.id", [post_id])
+    reactions = await db.execute(
+        "SELECT election, author, role, role_kind, country, hours_after_result, matched_terms, score "
+        "FROM reactions WHERE post_id = ? ORDER BY election", [post_id])
+    return {"versions": list(versions), "captures": list(captures), "reactions_of_post": list(reactions)}
+
+
+async def _archives(datasette) -> list[dict]:
+    """Per database with a reactions table: its count, latest election and queries."""
+    found = []
+    for name, db in datasette.databases.items():
+        if name == "_internal" or not await db.table_exists("reactions"):
+            continue
+        count = (await db.execute("SELECT count(*) FROM reactions")).first()[0]
+        elections = list(await db.execute("SELECT id, name FROM elections ORDER BY loaded_at DESC, id"))
+        queries = await datasette.get_canned_queries(name, None)
+        found.append({
+            "name": name,
+            "reactions": count,
+            "elections": elections,
+            "queries": [{"name": key, "title": q.get("title") or key, "description": q.get("description")}
+                        for key, q in queries.items()],
+        })
+    return found
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    databases = [name for name in datasette.databases if name != "_internal"]
+    if not databases:
+        return []
+    return [{"href": datasette.urls.database(databases[0]) + "/-/charts", "label": "Charts of the reactions"}]
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/(?P<database>[^/]+)/-/charts$", charts.charts_page)]
+
+
+# --- fast facets and searches on the reactions table ----------------------------
+
+
+class CountedColumnFacet(ColumnFacet):
+    """Datasette's column facet, except on the reactions table unfiltered
+    (or filtered on one election only): there the default facets' counts are
+    read from reactions_facet_counts (kept exact by triggers, see
+    scraper/reaction_rows.py) instead of grouping every row."""
+
+    async def facet_results(self):
+        election = self._only_election()
+        configs = self.get_configs()
+        counted = [c for c in configs if (c["config"].get("column") or c["config"].get("simple")) in FACETS]
+        db = self.ds.get_database(self.database)
+        if election is False or not counted or not await db.table_exists(COUNTS_TABLE):
+            return await super().facet_results()
+        results, timed_out = [], []
+        rest = [c for c in configs if c not in counted]
+        if rest:
+            self.get_configs = lambda: rest  # Datasette computes the others as usual
+            results, timed_out = await super().facet_results()
+        for config in counted:
+            results.append(await self._counted(db, config, election))
+        order = [c["config"].get("column") or c["config"].get("simple") for c in configs]
+        results.sort(key=lambda facet: order.index(facet["name"]))
+        return results, timed_out
+
+    def _only_election(self):
+        """None unfiltered, the election's id when it is the only filter, False otherwise."""
+        if self.table != "reactions":
+            return False
+        head, _, where = self.sql.partition(" from reactions ")
+        where = where.strip()
+        if not where:
+            return None
+        if where == 'where "election" = :p0' and set(self.params) == {"p0"}:
+            return self.params["p0"]
+        return False
+
+    async def _counted(self, db, source_and_config, election) -> dict:
+        column = source_and_config["config"].get("column") or source_and_config["config"]["simple"]
+        size = self.get_facet_size()
+        if election is None:
+            sql = (f"SELECT value, sum(n) AS count FROM [{COUNTS_TABLE}] WHERE facet = :facet GROUP BY value "
+                   "HAVING count > 0 ORDER BY count DESC, value LIMIT :limit")
+        else:
+            sql = (f"SELECT value, n AS count FROM [{COUNTS_TABLE}] WHERE election = :election AND facet = :facet "
+                   "AND n > 0 ORDER BY count DESC, value LIMIT :limit")
+        rows = list(await db.execute(sql, {"facet": column, "election": election, "limit": size + 1}))
+        chosen = self.get_querystring_pairs()
+        values = []
+        for value, count in rows[:size]:
+            selected = (column, str(value)) in chosen
+            toggle = (path_with_removed_args(self.request, {column: str(value)}) if selected
+                      else path_with_added_args(self.request, {column: value}))
+            values.append({"value": value, "label": value, "count": count, "selected": selected,
+                           "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(toggle))})
+        return {
+            "name": column, "type": self.type, "hideable": source_and_config["source"] != "metadata",
+            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
+            "results": values, "truncated": len(rows) > size,
+        }
+
+
+@hookimpl(hookwrapper=True)
+def register_facet_classes():
+    outcome = yield
+    outcome.force_result([[CountedColumnFacet if klass is ColumnFacet else klass for klass in classes]
+                          for classes in outcome.get_result()])
+
+
+# A search matching more posts than this reads the reactions in the page's
+# order and keeps those that match (the first page needs a few hundred rows),
+# instead of fetching every match by its post and sorting them all.
+BROAD_SEARCH = 20_000
+_SEARCH_CLAUSE = "post_rowid in (select rowid from posts_fts where posts_fts match "
+
+
+@hookimpl(hookwrapper=True, specname="filters_from_request")
+def broad_searches_in_page_order(request, database, table, datasette):
+    outcome = yield
+    if table != "reactions" or "_search" not in request.args:
+        return
+
+    def adjusted(original):
+        async def adjust():
+            arguments = await await_me_maybe(original)
+            clauses = getattr(arguments, "where_clauses", None) or []
+            for i, clause in enumerate(clauses):
+                if clause.startswith(_SEARCH_CLAUSE) and await _is_broad(datasette, database, clause, arguments.params):
+                    clauses[i] = "+" + clause  # no index on post_rowid: the page's own order instead
+            return arguments
+        return adjust
+
+    outcome.force_result([adjusted(original) for original in outcome.get_result()])
+
+
+async def _is_broad(datasette, database, clause, params) -> bool:
+    matches = clause[len("post_rowid in ("):-1]
+    try:
+        count = (await datasette.get_database(database).execute(
+            f"SELECT count(*) FROM ({matches} LIMIT {BROAD_SEARCH + 1})", params)).first()[0]
+    except Exception:  # a search SQLite refuses: the page's own query reports it
+        return False
+    return count > BROAD_SEARCH

@@ -1,0 +1,188 @@
+"""The published archive in-process: cards, the post page, the index, the
+charts, the feed, fast facets, and what a hostile visitor can send."""
+
+import random
+import time
+import urllib.parse
+
+import pytest
+
+from scraper.demo import build_demo
+from scraper.publish import datasette_instance
+from scraper.reaction_rows import refresh_reaction_rows
+from scraper.model import RawItem
+
+HOSTILE_TEXT = '<script>alert("xss")</script> <img src=x onerror=alert(2)> Rosa Ficticia presidenta electa'
+HOSTILE_NAME = '<b onmouseover=alert(3)>Evil</b>'
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    build_demo(path)
+    return path
+
+
+@pytest.fixture
+def demo(demo_db):
+    return datasette_instance(demo_db)
+
+
+@pytest.fixture
+def hostile(valdoria_archive):
+    """A post whose text, author and address are markup and a script link."""
+    archive = valdoria_archive
+    archive.register_source("test", "article", "test")
+    archive.store([RawItem(format="article-text-embed", payload=f"{HOSTILE_TEXT} — Alguien (@alguien) June 9, 2021",
+                           source_id="test", location="t#1")], archive.start_run("test"))
+    with archive.write():
+        archive.db.execute("UPDATE posts SET author_name = ?, url = 'javascript:alert(4)'", [HOSTILE_NAME])
+        refresh_reaction_rows(archive.db)  # a writer other than the archive keeps the reactions table
+    return datasette_instance(archive.path)
+
+
+async def test_reactions_are_cards_with_the_table_one_click_away(demo):
+    html = (await demo.client.get("/demo/reactions")).text
+    assert html.count('<article class="reaction-card') == 50
+    assert "(fictional)" in html and "after the result" in html
+    assert 'class="reaction-original" href="https://' in html and "text, versions and captures" in html
+    assert "_view=table" in html and "Charts and map" in html
+    table = (await demo.client.get("/demo/reactions?_view=table&_col=created_at&_col=author&_col=text")).text
+    assert '<article class="reaction-card' not in table and 'class="rows-and-columns"' in table
+
+
+async def test_the_post_page_reads_like_a_post(demo, demo_db):
+    import sqlite3
+
+    post_id = sqlite3.connect(demo_db).execute("SELECT post_id FROM reactions LIMIT 1").fetchone()[0]
+    from datasette.utils import tilde_encode
+
+    html = (await demo.client.get(f"/demo/posts/{tilde_encode(post_id)}")).text
+    assert 'class="reaction-text post-text"' in html
+    assert "Versions (1)" in html and "Captures (1)" in html and "demo-fictional-2024" in html
+
+
+async def test_the_index_leads_with_the_reactions_and_the_queries(demo):
+    html = (await demo.client.get("/")).text
+    lead, tables = html.split("Every table", 1)
+    assert "2,873 reactions" in lead and "Ready-made queries" in lead
+    assert "First reaction of each leader" in lead and "Charts and map" in lead
+    assert "/demo/posts" in tables and "/demo/reactions" in tables
+
+
+async def test_charts_and_map(demo):
+    html = (await demo.client.get("/demo/-/charts")).text
+    assert html.count('class="chart-svg"') == 4 and 'class="chart-bar' in html
+    assert "Valdoria presidential runoff 2024 (fictional demo)" in html
+    assert "reactions_per_country" in html
+    page = await demo.client.get("/demo/reactions_per_country?election=demo-fictional-2024")
+    assert "datasette-cluster-map.js" in page.text  # the map, on the countries
+    reactions = await demo.client.get("/demo/reactions")
+    assert "datasette-cluster-map.js" not in reactions.text  # not 2,873 markers
+    assert (await demo.client.get("/demo/-/charts?election=nope")).status_code == 404
+
+
+async def test_atom_feed_of_new_reactions(demo):
+    response = await demo.client.get("/demo/new_reactions.atom")
+    assert response.status_code == 200 and response.text.count("<entry>") == 50
+    assert "(fictional)" in response.text
+    html = (await demo.client.get("/demo/reactions")).text
+    assert 'type="application/atom+xml"' in html
+
+
+async def test_counted_facets_equal_grouped_ones(demo):
+    fast = (await demo.client.get("/demo/reactions.json?election=demo-fictional-2024")).json()["facet_results"]
+    slow = (await demo.client.get("/demo/reactions.json?election=demo-fictional-2024&_where=1%3D1")).json()[
+        "facet_results"]
+    for name in ("country", "role_kind", "platform", "language", "election"):
+        assert [(v["value"], v["count"]) for v in fast[name]["results"]] == [
+            (v["value"], v["count"]) for v in slow[name]["results"]], name
+        assert fast[name]["truncated"] == slow[name]["truncated"]
+
+
+async def test_markup_in_posts_stays_text(hostile):
+    for path in ("/archive/reactions", "/archive/reactions?_view=table", "/archive/search?q=Rosa",
+                 "/archive/posts/x~3Aderived~3A" , "/archive/new_reactions.atom"):
+        response = await hostile.client.get(path)
+        text = response.text
+        assert "<script>alert" not in text and "<img src=x onerror" not in text, path
+        assert "<b onmouseover" not in text and 'href="javascript:' not in text, path
+    cards = (await hostile.client.get("/archive/reactions")).text
+    assert "&lt;script&gt;" in cards and "&lt;b onmouseover=alert(3)&gt;" in cards
+    assert '<span class="reaction-address">javascript:alert(4)</span>' in cards
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+async def test_writes_answer_405(demo, method):
+    for path in ("/demo/reactions/-/insert", "/demo/-/create", "/demo/reactions", "/-/permissions"):
+        response = await demo.client.request(method, path, json={"row": {"a": 1}})
+        assert response.status_code == 405, (method, path)
+        assert "read-only" in response.text
+
+
+async def test_blob_downloads_follow_allow_download(demo, demo_db):
+    import sqlite3
+
+    sha = sqlite3.connect(demo_db).execute("SELECT sha256 FROM raw_payloads LIMIT 1").fetchone()[0]
+    path = f"/demo/raw_payloads/{sha}.blob?_blob_column=content"
+    assert (await demo.client.get(path)).status_code == 403
+    assert (await demo.client.get("/demo.blob?sql=select+content+from+raw_payloads&_blob_column=content")).status_code == 403
+    allowed = datasette_instance(demo_db, settings={"allow_download": True})
+    assert (await allowed.client.get(path)).status_code == 200
+
+
+async def test_robots_are_kept_out_unless_allowed(demo, demo_db):
+    assert "Disallow: /" in (await demo.client.get("/robots.txt")).text
+    open_instance = datasette_instance(demo_db, allow_robots=True)
+    assert (await open_instance.client.get("/robots.txt")).text.splitlines()[-1] == "Disallow:"
+
+
+BAD_QUERIES = [
+    "_size=abc", "_size=-1", "_size=99999999999999999999", "_sort=nope", "_sort_desc=nope", "_sort=text&_sort_desc=text",
+    "_next=%FF%FE", "_next=abc,def,ghi", "_facet=nope", "_facet_array=text", "_facet_date=nope", "_timelimit=abc",
+    "_timelimit=99999999999999999999", "_search=%22", "_search=NEAR(", "_search=AND", "_searchmode=raw&_search=%22",
+    "_searchmode=raw&_search=a%20AND", "_where=1=", "_where=nope", "country__gt=", "country__in=%5B", "created_at__date=x",
+    "_col=nope", "_nocol=post_id", "_labels=on&_shape=nope", "_shape=objects&_json=text", "_search_nope=x",
+    "_through=%7B%22table%22%3A1%7D", "_facet_size=abc", "_facet_size=-5", "_trace=1", "_fts_table=nope&_search=x",
+    "_fts_pk=nope&_search=x", "%00=%00", "text__contains=%00", "_sort=created_at&_next=%00",
+]
+
+
+@pytest.mark.parametrize("query", BAD_QUERIES)
+async def test_any_query_string_gets_an_answer_not_a_500(demo, query, capsys):
+    for suffix in ("", ".json"):
+        started = time.perf_counter()
+        response = await demo.client.get(f"/demo/reactions{suffix}?{query}")
+        assert response.status_code < 500, (query, suffix, response.text[:300])
+        assert time.perf_counter() - started < 30  # a bound, not a timing: nothing hangs
+    assert "Traceback" not in capsys.readouterr().err
+
+
+async def test_random_query_strings_never_get_a_500(demo):
+    rng = random.Random(11)
+    keys = ["_search", "_sort", "_size", "_next", "_facet", "country", "election__in", "_where", "_col", "q", "text__glob"]
+    alphabet = ['"', "'", "(", ")", "*", "-", "%", ":", "\\", "\x00", "é", "AND", "NEAR", " ", "[", "{", ";", "0", "9"]
+    for _ in range(60):
+        query = urllib.parse.urlencode({rng.choice(keys): "".join(rng.choices(alphabet, k=rng.randint(0, 8)))
+                                         for _ in range(rng.randint(1, 3))})
+        for path in ("/demo/reactions.json", "/demo/search.json", "/demo/-/charts"):
+            response = await demo.client.get(f"{path}?{query}")
+            assert response.status_code < 500, (path, query, response.text[:300])
+
+
+@pytest.mark.parametrize("q", ["", "   ", 'Castillo"', "AND", "NEAR(", "OR", '"', "' OR 1=1 --", "a:b", "^x", "*",
+                               "Valdoria", "valdoria  decide", "\t\n"])
+async def test_the_saved_search_accepts_any_text(demo, q):
+    response = await demo.client.get("/demo/search.json?" + urllib.parse.urlencode({"q": q, "_shape": "objects"}))
+    assert response.status_code == 200, response.text
+    rows = response.json()["rows"]
+    if not q.strip() or q == "Valdoria":
+        assert rows and rows == sorted(rows, key=lambda r: r["created_at"], reverse=True)
+
+
+async def test_errors_are_short_and_leave_no_traceback(demo, capsys):
+    response = await demo.client.get("/demo/nope.json")
+    assert response.status_code == 404 and response.json()["error"]
+    assert len((await demo.client.get("/demo/nope")).text) < 5000
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out and "locals" not in captured.err
