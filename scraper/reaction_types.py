@@ -18,9 +18,10 @@ How it decides, sentence by sentence, on words with case and accents folded
    its verb, is negated: it becomes evidence for another type (a negated
    recognition is a rejection; a negated allegation of fraud weak evidence
    of recognition) or is dropped.
-3. A congratulation in a sentence that puts it off until an official step
-   ("we will congratulate the winner once the result is official") is a
-   call to wait, i.e. a call for calm.
+3. A congratulation put off ("once", "not yet", "too early" in its
+   sentence) in a post that names an official step ("the official result",
+   "proclaimed", "certified") is a call to wait, i.e. a call for calm: "we
+   will congratulate the winner once the result is official".
 4. A congratulation whose sentence names no person (a candidate, a
    president-elect, the winner, an @account) and whose first words after
    it are the people, the country or the vote ("congratulate the people of
@@ -58,7 +59,7 @@ LEXICON_PATH = Path(__file__).resolve().parent / "data" / "reaction_lexicon.yml"
 STRONG, WEAK = 1.0, 0.5
 NEGATION_WINDOW = 3  # words before a match that can negate it
 OBJECT_WINDOW = 3  # content words after a congratulation that say whom it addresses
-MAX_GAP = 3  # words a "~" in a pattern may skip
+MAX_GAP = 4  # words a "~" in a pattern may skip
 
 _SENTENCE_END = re.compile(r"[.!?;:\n\u2026\u3002]+")
 _WORD = re.compile(r"\w+")
@@ -255,8 +256,11 @@ class Classifier:
         scores: dict[str, float] = {}
         evidence: list[str] = []
         dropped = False
-        for words in _sentences(text or ""):
-            for kind, weight, note in self._sentence_evidence(words, (language or "").lower()[:2]):
+        sentences = list(_sentences(text or ""))
+        # An official step named anywhere in the post ("...; we await the official count").
+        official_step = any(self.lexicon.deferral_steps.matches(words) for words in sentences)
+        for words in sentences:
+            for kind, weight, note in self._sentence_evidence(words, (language or "").lower()[:2], official_step):
                 if kind is None:
                     dropped = True
                 else:
@@ -268,7 +272,7 @@ class Classifier:
         ordered = tuple(sorted(scores.items(), key=lambda item: PRIORITY.index(item[0])))
         return Classification(winner, _confidence(winner, scores), tuple(evidence), ordered)
 
-    def _sentence_evidence(self, words: list[str], language: str):
+    def _sentence_evidence(self, words: list[str], language: str, official_step: bool):
         """(type or None when dropped, weight, evidence note) for each match."""
         lexicon = self.lexicon
         matches = lexicon.types.matches(words)
@@ -280,7 +284,7 @@ class Classifier:
         addressees = lexicon.addressees.matches(words) + self._names.matches(words)
         persons = [(start, end) for pattern, start, end in addressees if pattern.kind == "person"]
         people = {start for pattern, start, _ in addressees if pattern.kind == "people"}
-        deferred = bool(lexicon.deferral_cues.matches(words)) and bool(lexicon.deferral_steps.matches(words))
+        deferred = official_step and bool(lexicon.deferral_cues.matches(words))
         not_words = lexicon.negation_before - lexicon.negation_except.get(language, frozenset())
         for pattern, start, end in matches:
             matched = " ".join(words[start:end])
