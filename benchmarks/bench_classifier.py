@@ -30,9 +30,10 @@ from scraper.reaction_types import PRIORITY, TYPES, Classifier, load_lexicon  # 
 EVAL_SET = ROOT / "benchmarks" / "data" / "reaction_types_eval.yml"
 
 
-def load_eval_set(path: Path = EVAL_SET) -> tuple[list[str], list[dict]]:
+def load_eval_set(path: Path = EVAL_SET) -> tuple[list[str], dict[str, list[dict]]]:
+    """The candidates, and the posts of each part: development (tuned on) and held-out."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return data["candidates"], data["posts"]
+    return data["candidates"], {"development": data["posts"], "held-out": data["held_out"]}
 
 
 def baseline_type(lexicon, text: str) -> str:
@@ -65,38 +66,16 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=50, help="Passes over the set for the timing (default 50).")
     args = parser.parse_args(argv)
 
-    candidates, posts = load_eval_set()
+    candidates, parts = load_eval_set()
     classifier = Classifier(candidates)
     lexicon = load_lexicon()
-    gold = [post["type"] for post in posts]
-    results = [classifier.classify(post["text"], post["lang"]) for post in posts]
-    predicted = [result.reaction_type for result in results]
-    baseline = [baseline_type(lexicon, post["text"]) for post in posts]
-
-    print(f"Evaluation set: {len(posts)} posts ({', '.join(f'{k} {v}' for k, v in sorted(Counter(p['lang'] for p in posts).items()))})")
-    print(f"Classifier {classifier.version}\n")
-    ours, theirs = scores_table(gold, predicted), scores_table(gold, baseline)
-    print(f"| type | posts | precision | recall | baseline precision | baseline recall |")
-    print(f"|---|---|---|---|---|---|")
-    for kind in TYPES:
-        p, r, _, n = ours[kind]
-        bp, br, _, _ = theirs[kind]
-        print(f"| {kind} | {n} | {p:.2f} | {r:.2f} | {bp:.2f} | {br:.2f} |")
-    accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(gold)
-    base_accuracy = sum(g == p for g, p in zip(gold, baseline)) / len(gold)
-    print(f"| all (accuracy) | {len(gold)} | {accuracy:.2f} | | {base_accuracy:.2f} | |\n")
-
-    print("| language | accuracy | negations right | hard cases right |")
-    print("|---|---|---|---|")
-    for language in sorted({post["lang"] for post in posts}):
-        rows = [(post, p) for post, p in zip(posts, predicted) if post["lang"] == language]
-        right = sum(post["type"] == p for post, p in rows)
-        negations = [(post, p) for post, p in rows if "negation" in post.get("tags", ())]
-        hard = [(post, p) for post, p in rows if "hard" in post.get("tags", ())]
-        print(f"| {language} | {right / len(rows):.2f} ({right}/{len(rows)}) | "
-              f"{sum(post['type'] == p for post, p in negations)}/{len(negations)} | "
-              f"{sum(post['type'] == p for post, p in hard)}/{len(hard)} |")
-
+    print(f"Classifier {classifier.version}")
+    misclassified = []
+    for part, posts in parts.items():
+        results = report(part, posts, classifier, lexicon)
+        misclassified.extend((part, post, result) for post, result in zip(posts, results)
+                             if post["type"] != result.reaction_type)
+    posts = [post for posts in parts.values() for post in posts]
     texts = [(post["text"], post["lang"]) for post in posts]
     started = time.perf_counter()
     for _ in range(args.repeat):
@@ -113,12 +92,42 @@ def main(argv=None) -> int:
 
     if args.errors:
         print("\nMisclassified:")
-        for post, result in zip(posts, results):
-            if post["type"] != result.reaction_type:
-                print(f"- [{post['lang']}] {post['type']} -> {result.reaction_type} ({result.confidence}): {post['text']}")
-                for note in result.evidence:
-                    print(f"    {note}")
+        for part, post, result in misclassified:
+            print(f"- {part} [{post['lang']}] {post['type']} -> {result.reaction_type} ({result.confidence}): {post['text']}")
+            for note in result.evidence:
+                print(f"    {note}")
     return 0
+
+
+def report(part: str, posts: list[dict], classifier, lexicon) -> list:
+    """Print the tables of one part of the set; return the classifications."""
+    gold = [post["type"] for post in posts]
+    results = [classifier.classify(post["text"], post["lang"]) for post in posts]
+    predicted = [result.reaction_type for result in results]
+    baseline = [baseline_type(lexicon, post["text"]) for post in posts]
+    languages = Counter(post["lang"] for post in posts)
+    print(f"\n### {part}: {len(posts)} posts ({', '.join(f'{k} {v}' for k, v in sorted(languages.items()))})\n")
+    ours, theirs = scores_table(gold, predicted), scores_table(gold, baseline)
+    print("| type | posts | precision | recall | baseline precision | baseline recall |")
+    print("|---|---|---|---|---|---|")
+    for kind in TYPES:
+        p, r, _, n = ours[kind]
+        bp, br, _, _ = theirs[kind]
+        print(f"| {kind} | {n} | {p:.2f} | {r:.2f} | {bp:.2f} | {br:.2f} |")
+    accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(gold)
+    base_accuracy = sum(g == p for g, p in zip(gold, baseline)) / len(gold)
+    print(f"| all (accuracy) | {len(gold)} | {accuracy:.2f} | | {base_accuracy:.2f} | |\n")
+    print("| language | accuracy | negations right | hard cases right |")
+    print("|---|---|---|---|")
+    for language in sorted(languages):
+        rows = [(post, p) for post, p in zip(posts, predicted) if post["lang"] == language]
+        right = sum(post["type"] == p for post, p in rows)
+        negations = [(post, p) for post, p in rows if "negation" in post.get("tags", ())]
+        hard = [(post, p) for post, p in rows if "hard" in post.get("tags", ())]
+        print(f"| {language} | {right / len(rows):.2f} ({right}/{len(rows)}) | "
+              f"{sum(post['type'] == p for post, p in negations)}/{len(negations)} | "
+              f"{sum(post['type'] == p for post, p in hard)}/{len(hard)} |")
+    return results
 
 
 if __name__ == "__main__":

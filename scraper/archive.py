@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from . import __version__
+from . import __version__, classify_store
 from .config import Config
 from .countries import country_rows
 from .errors import ArchiveLockedError, ArchiveUnwritableError, ParseFailure
@@ -238,6 +238,7 @@ class Archive:
                         [leader.id, account.url, account_id],
                     )
             self._refresh_roster_names()
+            classify_store.after_load_config(self.db, config)  # hook (issue 13): milestones, classes
         self._matchers = None
         self._roster_names = None
         self._accounts = {}
@@ -457,18 +458,10 @@ class Archive:
         return row[0] if row else None
 
     def add_reported_reactions(self, run_id: int, election_id: str, source_id: str, reactions) -> int:
-        """Store (leader_id, evidence sentence, reported_on) rows; return how many are new."""
-        added = 0
+        """Store (leader_id, evidence sentence, reported_on) rows, one reported
+        reaction per report seen through any number of sources; return how many are new."""
         with self.write():
-            for leader_id, evidence, reported_on in reactions:
-                cursor = self.db.execute(
-                    "INSERT OR IGNORE INTO reported_reactions "
-                    "(election_id, leader_id, source_id, evidence, reported_on, run_id, recorded_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [election_id, leader_id, source_id, evidence, reported_on, run_id, utc_now()],
-                )
-                added += cursor.rowcount
-        return added
+            return classify_store.add_reported(self.db, run_id, election_id, source_id, reactions)  # hook (issue 13)
 
     # --- storing items ------------------------------------------------------
 
@@ -483,6 +476,7 @@ class Archive:
             for batch in _batches(items, BATCH_SIZE):
                 with self.write():
                     self._store_batch(batch, run_id, stats)
+                    classify_store.classify_pending(self.db)  # hook (issue 13): reaction types
                 if on_batch is not None:
                     on_batch(stats)
         return stats
@@ -1022,6 +1016,7 @@ class Archive:
                 if self._store_relevance(post_id, relevance(post, self.matchers())):
                     stats.relevant += 1
             self._retry_parse_errors(stats)
+        with self.write(): classify_store.after_reprocess(self.db)  # noqa: E701 - hook (issue 13): labels stay
         return stats
 
     def _retry_parse_errors(self, stats: StoreStats) -> None:

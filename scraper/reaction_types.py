@@ -55,10 +55,12 @@ TYPES = ("congratulation", "recognition", "call_for_calm", "irregularities", "re
 # Which type wins a tie, most consequential first.
 PRIORITY = ("rejection", "irregularities", "congratulation", "recognition", "call_for_calm")
 LANGUAGES = ("es", "pt", "en", "fr")
+# Raise when the rules below change what they decide (the lexicon has its own version).
+RULES_VERSION = 1
 LEXICON_PATH = Path(__file__).resolve().parent / "data" / "reaction_lexicon.yml"
 STRONG, WEAK = 1.0, 0.5
 NEGATION_WINDOW = 3  # words before a match that can negate it
-OBJECT_WINDOW = 3  # content words after a congratulation that say whom it addresses
+OBJECT_WINDOW = 2  # content words after a congratulation that say whom it addresses
 MAX_GAP = 4  # words a "~" in a pattern may skip
 
 _SENTENCE_END = re.compile(r"[.!?;:\n\u2026\u3002]+")
@@ -237,11 +239,7 @@ class Classifier:
         self.lexicon = lexicon or load_lexicon()
         names = set()
         for name in candidate_names:
-            words = _WORD.findall(fold(name or ""))
-            if words:
-                names.add(" ".join(words))
-                if len(words) > 1 and len(words[-1]) >= 4:
-                    names.add(words[-1])  # "Castillo" for "Pedro Castillo"
+            names.update(_name_forms([name]))  # "Pedro Castillo", and "Castillo"
         self.candidate_names = sorted(names)
         self._names = _PatternIndex(_compile(name, "person", STRONG) for name in self.candidate_names)
 
@@ -250,7 +248,7 @@ class Classifier:
         """Names the lexicon and the candidates: a change of either calls for
         classifying again."""
         names = hashlib.sha256(json.dumps(self.candidate_names).encode("utf-8")).hexdigest()[:8]
-        return f"rules-{self.lexicon.version}-{self.lexicon.fingerprint}-{names}"
+        return f"rules-{RULES_VERSION}.{self.lexicon.version}-{self.lexicon.fingerprint}-{names}"
 
     def classify(self, text: str | None, language: str | None = None) -> Classification:
         scores: dict[str, float] = {}
@@ -380,16 +378,31 @@ class Candidate:
 
 
 def addressed_candidates(text: str | None, mentions: Iterable[str], candidates: Iterable[Candidate]) -> list[str]:
-    """Ids of the candidates a post names (name or alias, whole words, case
-    and accents folded) or tags (a mention of one of their accounts)."""
+    """Ids of the candidates a post names (name, alias or surname, whole
+    words, case and accents folded) or tags (a mention of one of their
+    accounts)."""
     folded = " " + " ".join(_WORD.findall(fold(text or ""))) + " "
     mentioned = {fold(m.lstrip("@")) for m in mentions if m}
     found = []
     for candidate in candidates:
-        names = (" " + " ".join(_WORD.findall(fold(name))) + " " for name in candidate.names if name and name.strip())
-        if any(name.strip() and name in folded for name in names) or mentioned & {fold(h.lstrip("@")) for h in candidate.handles}:
+        if any(f" {name} " in folded for name in _name_forms(candidate.names)) or (
+            mentioned & {fold(h.lstrip("@")) for h in candidate.handles}
+        ):
             found.append(candidate.id)
     return found
+
+
+def _name_forms(names: Iterable[str]) -> list[str]:
+    """A candidate's names as folded words, and the surname of the first
+    ("castillo" for "Pedro Castillo") when it has four letters or more."""
+    forms = []
+    for index, name in enumerate(names):
+        words = _WORD.findall(fold(name or ""))
+        if words:
+            forms.append(" ".join(words))
+            if index == 0 and len(words) > 1 and len(words[-1]) >= 4:
+                forms.append(words[-1])
+    return forms
 
 
 def classify(text: str | None, language: str | None = None, candidate_names: Iterable[str] = ()) -> Classification:
