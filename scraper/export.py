@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 # `reactions --help`, sqlite-utils.
 
 FORMATS = ("csv", "jsonl", "parquet")
-TABLES = ("reactions", "posts", "post_versions", "captures", "reported_reactions")
+TABLES = ("reactions", "posts", "post_versions", "captures", "reported_reactions", "reported_reaction_classes",
+          "not_reacted")
 BATCH_SIZE = 5000  # fixed: Parquet row groups follow it, so it is part of the bytes
 
 # Columns holding JSON text in the archive: arrays and objects in the package.
@@ -62,9 +63,14 @@ JSON_COLUMNS = {
     "links": "array",
     "media": "array",
     "extra": "object",
+    "type_evidence": "array",
+    "addressed_candidates": "array",
 }
 # View columns computed by an expression have no declared SQLite type.
-COMPUTED_TYPES = {"author": "string", "hours_after_result": "number"}
+COMPUTED_TYPES = {
+    "author": "string", "hours_after_result": "number", "reaction_type": "string", "timing": "string",
+    "hours_after_polls_closed": "number", "hours_after_milestone": "number", "type_source": "string",
+}
 # Internal to one archive file and renumbered by reprocess: not exported.
 OMITTED_COLUMNS = {"reactions": {"post_rowid"}}
 
@@ -250,9 +256,18 @@ TEMP_TABLES = (SELECTION_TABLE, ORDER_TABLE, ROLE_DAYS_TABLE, PROVENANCE_TABLE)
 # other view is read as it is, more slowly. tests/test_export.py checks that
 # the hash is that of scraper.schema.REACTIONS_VIEW and that both ways give
 # the same files.
-REPLICATED_VIEW_SHA256 = "1d7063cf214970ef58be52478400b982650e3f31c8aedbb13eeb6770b5522448"
-# View columns copied into ORDER_TABLE by the pass over the view.
-ORDER_COLUMNS = ("election", "post_rowid", "post_id", "leader_id", "hours_after_result", "matched_terms", "score")
+REPLICATED_VIEW_SHA256 = "226e787e3ad83017229989394320a2378d8745e4adab90031114e91068919009"
+# View columns copied into ORDER_TABLE by the pass over the view: the keys,
+# and what the view computes from other tables than posts (relevance, the
+# reaction's type and its time against the milestones).
+TYPE_AND_TIMING_COLUMNS = (
+    "reaction_type", "timing", "milestone", "hours_after_polls_closed", "hours_after_milestone", "next_milestone",
+    "type_source", "classified_type", "type_confidence", "type_evidence", "addressed_candidates",
+)
+ORDER_COLUMNS = (
+    "election", "post_rowid", "post_id", "leader_id", "hours_after_result", "matched_terms", "score",
+    *TYPE_AND_TIMING_COLUMNS,
+)
 # View columns read from the post (p) or from ORDER_TABLE (k), in export order.
 FETCHED_COLUMNS = {
     "created_at": "p.created_at",
@@ -260,6 +275,7 @@ FETCHED_COLUMNS = {
     "platform": "p.platform",
     "handle": "p.handle",
     "text": "p.text",
+    **{name: f"k.{name}" for name in TYPE_AND_TIMING_COLUMNS},
     "hours_after_result": "k.hours_after_result",
     "language": "p.language",
     "url": "p.url",
@@ -401,6 +417,23 @@ def _table_query(name: str, columns: list[str], filters: ExportFilters, selectio
             "ORDER BY rr.election_id, rr.reported_on, rr.leader_id, rr.id",
             params,
         )
+    if name == "reported_reaction_classes":
+        where, params = _reported_where(filters)
+        return (
+            f"SELECT {listed} FROM reported_reaction_classes t JOIN reported_reactions rr ON rr.id = t.reported_reaction_id "
+            f"LEFT JOIN leaders l ON l.id = rr.leader_id WHERE {where} "
+            "ORDER BY rr.election_id, rr.reported_on, rr.leader_id, rr.id",
+            params,
+        )
+    if name == "not_reacted":
+        # Leaders who have not reacted: the election and country filters apply.
+        clauses, params = [], []
+        for column, values in (("t.election", filters.elections), ("t.country_code", filters.countries)):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        where = " AND ".join(clauses) or "1"
+        return f"SELECT {listed} FROM not_reacted t WHERE {where} ORDER BY t.election, t.country_code, t.leader_id", params
     raise InputError(f"unknown table {name!r} (exportable: {', '.join(TABLES)})")
 
 
@@ -782,6 +815,8 @@ PRIMARY_KEYS = {
     "post_versions": ["id"],
     "captures": ["id"],
     "reported_reactions": ["id"],
+    "reported_reaction_classes": ["reported_reaction_id"],
+    "not_reacted": ["election", "leader_id"],
 }
 POST_REFERENCES = {"reactions": "post_id", "post_versions": "post_id", "captures": "post_id"}
 

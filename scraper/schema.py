@@ -33,8 +33,10 @@ ROLE_PRECEDENCE = {
 
 POST_COUNT_COLUMNS = ("reply_count", "repost_count", "like_count", "quote_count", "view_count")
 
-# The columns people read first come first (Datasette shows them in order).
-REACTIONS_VIEW = """
+# The view as migrations 001 and 004 made it; REACTIONS_VIEW below is the
+# current one. The columns people read first come first (Datasette shows
+# them in order).
+REACTIONS_VIEW_004 = """
 CREATE VIEW reactions AS
 SELECT
   p.created_at,
@@ -342,7 +344,7 @@ def m001_initial(db: Database) -> None:
         create_triggers=True,
         tokenize="unicode61 remove_diacritics 2",
     )
-    db.execute(REACTIONS_VIEW)
+    db.execute(REACTIONS_VIEW_004)
 
 
 @migrations()
@@ -385,7 +387,7 @@ def m004_reactions_columns_in_reading_order(db: Database) -> None:
     where, in which role, what) at the front. (Migration 001 creates the
     current view on a new archive; this brings older archives in line.)"""
     db.execute("DROP VIEW IF EXISTS reactions")
-    db.execute(REACTIONS_VIEW)
+    db.execute(REACTIONS_VIEW_004)
 
 
 # Full-text columns of posts (posts_fts is an external-content FTS5 index),
@@ -434,7 +436,7 @@ def m005_bulk_text_index_and_raw_pointers(db: Database) -> None:
 # its reaction type (a person's label over the classifier's), the evidence
 # behind it, the candidates it addresses, and its time against the
 # election's milestones.
-REACTIONS_VIEW_WITH_TYPES = """
+REACTIONS_VIEW = """
 CREATE VIEW reactions AS
 SELECT
   p.created_at,
@@ -640,7 +642,7 @@ def m006_reaction_types_and_milestones(db: Database) -> None:
     db["classifier_state"].create({"name": str, "value": str}, pk="name")
     _deduplicate_reported_reactions(db)
     db.execute("DROP VIEW IF EXISTS reactions")
-    db.execute(REACTIONS_VIEW_WITH_TYPES)
+    db.execute(REACTIONS_VIEW)
     db.execute(NOT_REACTED_VIEW)
 
 
