@@ -448,13 +448,13 @@ SELECT
   p.text,
   coalesce(lb.reaction_type, rc.reaction_type) AS reaction_type,
   nullif(
-    coalesce(
-      CASE WHEN abs(julianday(p.created_at) - julianday(pc.at)) < 2
+    CASE
+      WHEN pc.at IS NULL THEN ''
+      WHEN abs(julianday(p.created_at) - julianday(pc.at)) < 2
         THEN printf('%.1f hours', abs(julianday(p.created_at) - julianday(pc.at)) * 24)
-        ELSE printf('%.1f days', abs(julianday(p.created_at) - julianday(pc.at)))
-      END || CASE WHEN p.created_at >= pc.at THEN ' after polls closed' ELSE ' before polls closed' END,
-      ''
-    )
+      ELSE printf('%.1f days', abs(julianday(p.created_at) - julianday(pc.at)))
+    END
+    || CASE WHEN pc.at IS NULL THEN '' WHEN p.created_at >= pc.at THEN ' after polls closed' ELSE ' before polls closed' END
     || CASE WHEN pc.at IS NOT NULL AND coalesce(m.kind, 'polls_closed') || coalesce(nm.kind, 'polls_closed')
                                        != 'polls_closedpolls_closed' THEN '; ' ELSE '' END
     || coalesce(CASE WHEN m.kind != 'polls_closed' THEN 'after the ' || m.name END, '')
