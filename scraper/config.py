@@ -278,25 +278,12 @@ class _Reader:
         return _parse_date(self.doc, self._child(name), value)
 
     def moment(self, name: str, tz: ZoneInfo, required: bool = False) -> str | None:
-        """A date or a date-time; a date means the start of that day in ``tz``."""
+        """A date (the start of that day in ``tz``) or a date-time with its
+        UTC offset, as UTC ISO-8601; a time without an offset is refused."""
         value = self.raw(name, required)
         if value is None:
             return None
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                raise self.doc.error(
-                    self._child(name),
-                    f"'{value}' is not a date or date-time (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS±HH:MM)",
-                ) from None
-        if isinstance(value, datetime):
-            moment = value if value.tzinfo else value.replace(tzinfo=tz)
-        elif isinstance(value, date):
-            moment = datetime.combine(value, time(0, 0), tzinfo=tz)
-        else:
-            raise self.doc.error(self._child(name), f"expected a date, got {_kind(value)}")
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _strict_moment(self.doc, self._child(name), value, tz)[0]
 
     def country(self, name: str, required: bool = True) -> str | None:
         from .countries import is_country_code

@@ -127,9 +127,12 @@ class _PatternIndex:
     """Patterns looked up by their first word: exact words in a dict, prefixes
     by length, so a sentence costs a few dict lookups per word."""
 
+    CACHE_SIZE = 50_000  # words whose candidate patterns are remembered
+
     def __init__(self, patterns: Iterable[_Pattern]):
         self.exact: dict[str, list[_Pattern]] = {}
         self.prefixes: dict[int, dict[str, list[_Pattern]]] = {}
+        self._candidates: dict[str, tuple[_Pattern, ...]] = {}
         for pattern in patterns:
             exact, prefixes = pattern.steps[0]
             for word in exact:
@@ -141,14 +144,25 @@ class _PatternIndex:
         """(pattern, first word, last word + 1) of every match."""
         found = []
         for start, word in enumerate(words):
-            candidates = list(self.exact.get(word, ()))
-            for length, by_prefix in self.prefixes.items():
-                if len(word) >= length:
-                    candidates.extend(by_prefix.get(word[:length], ()))
+            candidates = self._candidates.get(word)
+            if candidates is None:
+                candidates = self._candidates_of(word)
             for pattern in candidates:
                 end = _match_from(pattern.steps, 1, words, start + 1)
                 if end is not None:
                     found.append((pattern, start, end))
+        return found
+
+
+    def _candidates_of(self, word: str) -> tuple[_Pattern, ...]:
+        """Patterns whose first word this word can be (words repeat: remembered)."""
+        candidates = list(self.exact.get(word, ()))
+        for length, by_prefix in self.prefixes.items():
+            if len(word) >= length:
+                candidates.extend(by_prefix.get(word[:length], ()))
+        if len(self._candidates) >= self.CACHE_SIZE:
+            self._candidates.clear()
+        self._candidates[word] = found = tuple(candidates)
         return found
 
 
