@@ -100,6 +100,18 @@ def test_bad_milestones_name_their_key(tmp_path, milestones, expected):
     assert expected in _error(tmp_path, milestones)
 
 
+def test_a_window_time_without_offset_is_refused_too(tmp_path):
+    path = valdoria_with(tmp_path)
+    path.write_text(path.read_text().replace("window: {start: 2021-06-06,", "window: {start: 2021-06-06T08:00:00,"))
+    with pytest.raises(ConfigError, match="key 'election.window.start': '2021-06-06T08:00:00' has no UTC offset"):
+        load_config(path)
+
+
+def test_the_template_config_loads_with_its_milestones():
+    election = load_config(PERU_CONFIG.parent / "example-live.yml").election
+    assert [m.kind for m in election.milestones] == ["polls_closed", "first_results", "official_result", "inauguration"]
+
+
 def test_the_short_form_is_a_moment(tmp_path):
     election = load_config(valdoria_with(tmp_path, '  milestones:\n    polls_closed: "2021-06-06T18:00:00-03:00"\n')).election
     assert election.milestone("polls_closed").at == "2021-06-06T21:00:00Z"
