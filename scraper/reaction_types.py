@@ -94,7 +94,7 @@ class _Pattern:
 
     kind: str  # a type, or "person" / "people" for addressees
     weight: float
-    steps: tuple  # tuple of (frozenset exact, tuple prefixes) or None for "~"
+    steps: tuple  # tuple of (frozenset exact, tuple prefixes, prefix regex or None) or None for "~"
     source: str  # the entry as written in the lexicon
 
 
@@ -112,15 +112,16 @@ def _compile(entry: str, kind: str, weight: float) -> _Pattern:
                 prefixes.append(alternative[:-1])
             else:
                 exact.add(alternative)
-        steps.append((frozenset(exact), tuple(prefixes)))
+        prefix_rx = re.compile("|".join(re.escape(prefix) for prefix in prefixes)) if prefixes else None
+        steps.append((frozenset(exact), tuple(prefixes), prefix_rx))
     if not steps or steps[0] is None or steps[-1] is None:
         raise ValueError(f"lexicon entry {entry!r}: a pattern must start and end with a word")
     return _Pattern(kind, weight, tuple(steps), str(entry))
 
 
 def _word_matches(step, word: str) -> bool:
-    exact, prefixes = step
-    return word in exact or any(word.startswith(prefix) for prefix in prefixes)
+    exact, _, prefix_rx = step
+    return word in exact or (prefix_rx is not None and prefix_rx.match(word) is not None)
 
 
 class _PatternIndex:
@@ -134,25 +135,37 @@ class _PatternIndex:
         self.prefixes: dict[int, dict[str, list[_Pattern]]] = {}
         self._candidates: dict[str, tuple[_Pattern, ...]] = {}
         for pattern in patterns:
-            exact, prefixes = pattern.steps[0]
+            exact, prefixes, _ = pattern.steps[0]
             for word in exact:
                 self.exact.setdefault(word, []).append(pattern)
             for prefix in prefixes:
                 self.prefixes.setdefault(len(prefix), {}).setdefault(prefix, []).append(pattern)
+        # Where a pattern can start, found by the regex engine over the
+        # sentence's words joined by spaces: most words start none.
+        alternatives = sorted(self.exact, key=len, reverse=True) + [
+            re.escape(prefix) + r"\w*" for by_prefix in self.prefixes.values() for prefix in by_prefix
+        ]
+        self._starts = re.compile(
+            r"(?<![^ ])(?:" + "|".join(a if a.endswith(r"\w*") else re.escape(a) for a in alternatives) + r")(?![^ ])"
+        ) if alternatives else None
 
     def matches(self, words: list[str]) -> list[tuple[_Pattern, int, int]]:
         """(pattern, first word, last word + 1) of every match."""
         found = []
-        for start, word in enumerate(words):
+        if self._starts is None:
+            return found
+        joined = " ".join(words)
+        for hit in self._starts.finditer(joined):
+            start = joined.count(" ", 0, hit.start())
+            word = words[start]
             candidates = self._candidates.get(word)
             if candidates is None:
                 candidates = self._candidates_of(word)
             for pattern in candidates:
-                end = _match_from(pattern.steps, 1, words, start + 1)
+                end = start + 1 if len(pattern.steps) == 1 else _match_from(pattern.steps, 1, words, start + 1)
                 if end is not None:
                     found.append((pattern, start, end))
         return found
-
 
     def _candidates_of(self, word: str) -> tuple[_Pattern, ...]:
         """Patterns whose first word this word can be (words repeat: remembered)."""
@@ -269,10 +282,9 @@ class Classifier:
         evidence: list[str] = []
         dropped = False
         sentences = list(_sentences(text or ""))
-        # An official step named anywhere in the post ("...; we await the official count").
-        official_step = any(self.lexicon.deferral_steps.matches(words) for words in sentences)
+        post = _Post(sentences, self.lexicon)
         for words in sentences:
-            for kind, weight, note in self._sentence_evidence(words, (language or "").lower()[:2], official_step):
+            for kind, weight, note in self._sentence_evidence(words, (language or "").lower()[:2], post):
                 if kind is None:
                     dropped = True
                 else:
@@ -284,7 +296,7 @@ class Classifier:
         ordered = tuple(sorted(scores.items(), key=lambda item: PRIORITY.index(item[0])))
         return Classification(winner, _confidence(winner, scores), tuple(evidence), ordered)
 
-    def _sentence_evidence(self, words: list[str], language: str, official_step: bool):
+    def _sentence_evidence(self, words: list[str], language: str, post: "_Post"):
         """(type or None when dropped, weight, evidence note) for each match."""
         lexicon = self.lexicon
         matches = lexicon.types.matches(words)
@@ -293,10 +305,14 @@ class Classifier:
         # A longer match inside the same words wins over a shorter one of the
         # same type ("mensajes de felicitacion" and "felicitacion" once).
         matches = _without_nested(matches)
-        addressees = lexicon.addressees.matches(words) + self._names.matches(words)
-        persons = [(start, end) for pattern, start, end in addressees if pattern.kind == "person"]
-        people = {start for pattern, start, _ in addressees if pattern.kind == "people"}
-        deferred = official_step and bool(lexicon.deferral_cues.matches(words))
+        persons: list[tuple[int, int]] = []
+        people: set[int] = set()
+        deferred = False
+        if any(pattern.kind == "congratulation" for pattern, _, _ in matches):
+            addressees = lexicon.addressees.matches(words) + self._names.matches(words)
+            persons = [(start, end) for pattern, start, end in addressees if pattern.kind == "person"]
+            people = {start for pattern, start, _ in addressees if pattern.kind == "people"}
+            deferred = bool(lexicon.deferral_cues.matches(words)) and post.names_an_official_step()
         not_words = lexicon.negation_before - lexicon.negation_except.get(language, frozenset())
         for pattern, start, end in matches:
             matched = " ".join(words[start:end])
@@ -324,12 +340,27 @@ class Classifier:
             yield kind, weight, f"{kind}: {matched}"
 
 
+class _Post:
+    """What is decided once per post, when first asked."""
+
+    def __init__(self, sentences: list[list[str]], lexicon: Lexicon):
+        self.sentences = sentences
+        self.lexicon = lexicon
+        self._official_step: bool | None = None
+
+    def names_an_official_step(self) -> bool:
+        """Does any sentence name an official step ("...; we await the official count")?"""
+        if self._official_step is None:
+            self._official_step = any(self.lexicon.deferral_steps.matches(words) for words in self.sentences)
+        return self._official_step
+
+
 def _sentences(text: str) -> Iterable[list[str]]:
     """The folded words of each sentence; "n't" read as "not"."""
     text = _NOT.sub(" not", unicodedata.normalize("NFC", text))
     mention = _MENTION.search(text) is not None
-    for sentence in _SENTENCE_END.split(text):
-        words = [fold(word) for word in _WORD.findall(sentence)]
+    for sentence in _SENTENCE_END.split(fold(text)):
+        words = _WORD.findall(sentence)
         if mention and _MENTION.search(sentence):
             words.append("@")  # an account named: a person addressed (see _persons_named)
         if words:

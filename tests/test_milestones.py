@@ -112,6 +112,15 @@ def test_the_template_config_loads_with_its_milestones():
     assert [m.kind for m in election.milestones] == ["polls_closed", "first_results", "official_result", "inauguration"]
 
 
+def test_an_unknown_candidate_is_refused_with_its_key(tmp_path):
+    path = valdoria_with(tmp_path)
+    path.write_text(path.read_text().replace("candidates: [rosa-fictional]", "candidates: [rosa-fictional, rosa-ficticia]"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "key 'election.candidates[1]': candidate 'rosa-ficticia' is not a roster leader id" in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
 def test_the_short_form_is_a_moment(tmp_path):
     election = load_config(valdoria_with(tmp_path, '  milestones:\n    polls_closed: "2021-06-06T18:00:00-03:00"\n')).election
     assert election.milestone("polls_closed").at == "2021-06-06T21:00:00Z"
