@@ -57,6 +57,7 @@ PRIORITY = ("rejection", "irregularities", "congratulation", "recognition", "cal
 LANGUAGES = ("es", "pt", "en", "fr")
 # Raise when the rules below change what they decide (the lexicon has its own version).
 RULES_VERSION = 1
+_TYPE_KINDS = frozenset(TYPES)
 LEXICON_PATH = Path(__file__).resolve().parent / "data" / "reaction_lexicon.yml"
 STRONG, WEAK = 1.0, 0.5
 NEGATION_WINDOW = 3  # words before a match that can negate it
@@ -140,27 +141,16 @@ class _PatternIndex:
                 self.exact.setdefault(word, []).append(pattern)
             for prefix in prefixes:
                 self.prefixes.setdefault(len(prefix), {}).setdefault(prefix, []).append(pattern)
-        # Where a pattern can start, found by the regex engine over the
-        # sentence's words joined by spaces: most words start none.
-        alternatives = sorted(self.exact, key=len, reverse=True) + [
-            re.escape(prefix) + r"\w*" for by_prefix in self.prefixes.values() for prefix in by_prefix
-        ]
-        self._starts = re.compile(
-            r"(?<![^ ])(?:" + "|".join(a if a.endswith(r"\w*") else re.escape(a) for a in alternatives) + r")(?![^ ])"
-        ) if alternatives else None
 
     def matches(self, words: list[str]) -> list[tuple[_Pattern, int, int]]:
         """(pattern, first word, last word + 1) of every match."""
         found = []
-        if self._starts is None:
-            return found
-        joined = " ".join(words)
-        for hit in self._starts.finditer(joined):
-            start = joined.count(" ", 0, hit.start())
-            word = words[start]
+        for start, word in enumerate(words):
             candidates = self._candidates.get(word)
             if candidates is None:
                 candidates = self._candidates_of(word)
+            if not candidates:
+                continue
             for pattern in candidates:
                 end = start + 1 if len(pattern.steps) == 1 else _match_from(pattern.steps, 1, words, start + 1)
                 if end is not None:
@@ -181,18 +171,22 @@ class _PatternIndex:
 
 def _match_from(steps: tuple, index: int, words: list[str], position: int) -> int | None:
     """Where a match of steps[index:] starting at ``position`` ends, or None."""
-    if index == len(steps):
-        return position
-    step = steps[index]
-    if step is None:  # a gap of up to MAX_GAP words before the next step
-        for skip in range(MAX_GAP + 1):
-            end = _match_from(steps, index + 1, words, position + skip)
-            if end is not None:
-                return end
-        return None
-    if position < len(words) and _word_matches(step, words[position]):
-        return _match_from(steps, index + 1, words, position + 1)
-    return None
+    count = len(words)
+    while index < len(steps):
+        step = steps[index]
+        if step is None:  # a gap of up to MAX_GAP words before the next step
+            following = steps[index + 1]
+            for at in range(position, min(count, position + MAX_GAP + 1)):
+                if _word_matches(following, words[at]):
+                    end = _match_from(steps, index + 2, words, at + 1)
+                    if end is not None:
+                        return end
+            return None
+        if position >= count or not _word_matches(step, words[position]):
+            return None
+        index += 1
+        position += 1
+    return position
 
 
 # --- the lexicon ----------------------------------------------------------------
@@ -201,6 +195,7 @@ def _match_from(steps: tuple, index: int, words: list[str], position: int) -> in
 @dataclass(frozen=True)
 class Lexicon:
     version: str
+    patterns: tuple[_Pattern, ...]  # types, addressees (person, people), deferral cues and official steps
     types: _PatternIndex
     addressees: _PatternIndex
     function_words: frozenset[str]
@@ -233,16 +228,19 @@ def load_lexicon(path: str | Path = LEXICON_PATH) -> Lexicon:
     ]
     negation = data["negation"]
     deferral = data["deferral"]
+    cues = [_compile(e, "deferral", STRONG) for e in deferral["cues"]]
+    steps = [_compile(e, "step", STRONG) for e in deferral["steps"]]
     return Lexicon(
         version=str(data["version"]),
+        patterns=tuple(patterns + addressees + cues + steps),
         types=_PatternIndex(patterns),
         addressees=_PatternIndex(addressees),
         function_words=_words(data["function_words"]),
         negation_before=_words(negation["before"]),
         negation_after=_words(negation["after"]),
         negation_except={lang: _words(words) for lang, words in (negation.get("except") or {}).items()},
-        deferral_cues=_PatternIndex(_compile(e, "deferral", STRONG) for e in deferral["cues"]),
-        deferral_steps=_PatternIndex(_compile(e, "step", STRONG) for e in deferral["steps"]),
+        deferral_cues=_PatternIndex(cues),
+        deferral_steps=_PatternIndex(steps),
         negated=dict(data["negated"]),
         fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest()[:12],
     )
@@ -268,7 +266,11 @@ class Classifier:
         for name in candidate_names:
             names.update(_name_forms([name]))  # "Pedro Castillo", and "Castillo"
         self.candidate_names = sorted(names)
-        self._names = _PatternIndex(_compile(name, "person", STRONG) for name in self.candidate_names)
+        # One pass over each sentence finds everything: the lexicon's
+        # patterns and the candidates' names.
+        self._index = _PatternIndex(
+            [*self.lexicon.patterns, *(_compile(name, "person", STRONG) for name in self.candidate_names)]
+        )
 
     @property
     def version(self) -> str:
@@ -281,10 +283,11 @@ class Classifier:
         scores: dict[str, float] = {}
         evidence: list[str] = []
         dropped = False
-        sentences = list(_sentences(text or ""))
-        post = _Post(sentences, self.lexicon)
-        for words in sentences:
-            for kind, weight, note in self._sentence_evidence(words, (language or "").lower()[:2], post):
+        sentences = [(words, self._index.matches(words)) for words in _sentences(text or "")]
+        # An official step named anywhere in the post ("...; we await the official count").
+        official_step = any(pattern.kind == "step" for _, found in sentences for pattern, _, _ in found)
+        for words, found in sentences:
+            for kind, weight, note in self._sentence_evidence(words, found, (language or "").lower()[:2], official_step):
                 if kind is None:
                     dropped = True
                 else:
@@ -296,10 +299,10 @@ class Classifier:
         ordered = tuple(sorted(scores.items(), key=lambda item: PRIORITY.index(item[0])))
         return Classification(winner, _confidence(winner, scores), tuple(evidence), ordered)
 
-    def _sentence_evidence(self, words: list[str], language: str, post: "_Post"):
+    def _sentence_evidence(self, words: list[str], found: list, language: str, official_step: bool):
         """(type or None when dropped, weight, evidence note) for each match."""
         lexicon = self.lexicon
-        matches = lexicon.types.matches(words)
+        matches = [match for match in found if match[0].kind in _TYPE_KINDS]
         if not matches:
             return
         # A longer match inside the same words wins over a shorter one of the
@@ -309,10 +312,9 @@ class Classifier:
         people: set[int] = set()
         deferred = False
         if any(pattern.kind == "congratulation" for pattern, _, _ in matches):
-            addressees = lexicon.addressees.matches(words) + self._names.matches(words)
-            persons = [(start, end) for pattern, start, end in addressees if pattern.kind == "person"]
-            people = {start for pattern, start, _ in addressees if pattern.kind == "people"}
-            deferred = bool(lexicon.deferral_cues.matches(words)) and post.names_an_official_step()
+            persons = [(start, end) for pattern, start, end in found if pattern.kind == "person"]
+            people = {start for pattern, start, _ in found if pattern.kind == "people"}
+            deferred = official_step and any(pattern.kind == "deferral" for pattern, _, _ in found)
         not_words = lexicon.negation_before - lexicon.negation_except.get(language, frozenset())
         for pattern, start, end in matches:
             matched = " ".join(words[start:end])
@@ -338,21 +340,6 @@ class Classifier:
                     yield "recognition", weight, f"recognition: {matched} (a congratulation of the people or the vote)"
                     continue
             yield kind, weight, f"{kind}: {matched}"
-
-
-class _Post:
-    """What is decided once per post, when first asked."""
-
-    def __init__(self, sentences: list[list[str]], lexicon: Lexicon):
-        self.sentences = sentences
-        self.lexicon = lexicon
-        self._official_step: bool | None = None
-
-    def names_an_official_step(self) -> bool:
-        """Does any sentence name an official step ("...; we await the official count")?"""
-        if self._official_step is None:
-            self._official_step = any(self.lexicon.deferral_steps.matches(words) for words in self.sentences)
-        return self._official_step
 
 
 def _sentences(text: str) -> Iterable[list[str]]:
