@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import jsonio
 from .errors import InputError
 from .http import utc_now
-from .reaction_types import TYPES, Candidate, Classifier, addressed_candidates
+from .reaction_types import TYPES, Candidate, Classifier, addressed_candidates, classifier_for
 from .schema import evidence_key
 
 if TYPE_CHECKING:
@@ -107,8 +108,7 @@ def classify_posts(db: Database, post_ids: Iterable[str] | None = None, election
             addressed = addressed_candidates(text, json.loads(mentions or "[]"), candidates)
             rows.append([
                 election, post_id, result.reaction_type, result.confidence,
-                json.dumps(list(result.evidence), ensure_ascii=False),
-                json.dumps(addressed), classifier.version, version, now,
+                jsonio.dumps(result.evidence), jsonio.dumps(addressed), classifier.version, version, now,
             ])
         db.conn.executemany(
             "INSERT OR REPLACE INTO reaction_classes (election_id, post_id, reaction_type, confidence, evidence, "
@@ -145,8 +145,8 @@ def _election_classifier(db: Database, election_id: str) -> tuple[Classifier, li
             "SELECT handle FROM accounts WHERE leader_id = ? AND handle IS NOT NULL", [leader_id]
         )]
         candidates.append(Candidate(leader_id, (leader[0], *json.loads(leader[1] or "[]")), tuple(handles)))
-    names = [name for candidate in candidates for name in candidate.names]
-    return Classifier(names), candidates
+    names = tuple(name for candidate in candidates for name in candidate.names)
+    return classifier_for(names), candidates
 
 
 def _election_ids(db: Database) -> list[str]:

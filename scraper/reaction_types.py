@@ -439,12 +439,16 @@ def _name_forms(names: Iterable[str]) -> list[str]:
 
 def classify(text: str | None, language: str | None = None, candidate_names: Iterable[str] = ()) -> Classification:
     """Classify one text (a post, or a report's sentence)."""
-    return _classifier(tuple(candidate_names)).classify(text, language)
+    return classifier_for(tuple(candidate_names)).classify(text, language)
 
 
 @lru_cache(maxsize=16)
-def _classifier(candidate_names: tuple[str, ...]) -> Classifier:
+def classifier_for(candidate_names: tuple[str, ...]) -> Classifier:
+    """One classifier per set of candidate names, kept: it remembers the
+    patterns each word can start, which pays over many posts."""
     return Classifier(candidate_names)
 
 
-__all__ = ["TYPES", "Candidate", "Classification", "Classifier", "addressed_candidates", "classify", "load_lexicon"]
+__all__ = [
+    "TYPES", "Candidate", "Classification", "Classifier", "addressed_candidates", "classifier_for", "classify", "load_lexicon",
+]
