@@ -309,26 +309,36 @@ def parse_target(target: str) -> tuple[str | None, int | None]:
     return target, None
 
 
+class LabelProblem(ValueError):
+    """Why a label cannot be stored, and which of its fields is wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def check_label(db: Database, label: Label) -> None:
-    """Raise ValueError (with what is wrong) for a label that cannot be stored."""
+    """Raise :class:`LabelProblem` for a label that cannot be stored."""
     if label.reaction_type not in TYPES:
-        raise ValueError(f"'{label.reaction_type}' is not a reaction type (expected one of: {', '.join(TYPES)})")
+        raise LabelProblem(
+            "reaction_type", f"'{label.reaction_type}' is not a reaction type (expected one of: {', '.join(TYPES)})"
+        )
     if not db.execute("SELECT 1 FROM elections WHERE id = ?", [label.election_id]).fetchone():
         known = ", ".join(_election_ids(db)) or "none"
-        raise ValueError(f"no election '{label.election_id}' in the archive (known: {known})")
+        raise LabelProblem("election", f"no election '{label.election_id}' in the archive (known: {known})")
     if label.post_id is not None:
         if not db.execute("SELECT 1 FROM posts WHERE id = ?", [label.post_id]).fetchone():
-            raise ValueError(f"no post '{label.post_id}' in the archive")
+            raise LabelProblem("target", f"no post '{label.post_id}' in the archive")
         if not db.execute(
             "SELECT 1 FROM election_posts WHERE election_id = ? AND post_id = ?", [label.election_id, label.post_id]
         ).fetchone():
-            raise ValueError(f"post '{label.post_id}' is not a reaction to election '{label.election_id}'")
+            raise LabelProblem("target", f"post '{label.post_id}' is not a reaction to election '{label.election_id}'")
     else:
         row = db.execute("SELECT election_id FROM reported_reactions WHERE id = ?", [label.reported_reaction_id]).fetchone()
         if row is None:
-            raise ValueError(f"no reported reaction {label.reported_reaction_id} in the archive")
+            raise LabelProblem("target", f"no reported reaction {label.reported_reaction_id} in the archive")
         if row[0] != label.election_id:
-            raise ValueError(f"reported reaction {label.reported_reaction_id} is about election '{row[0]}'")
+            raise LabelProblem("target", f"reported reaction {label.reported_reaction_id} is about election '{row[0]}'")
 
 
 def set_label(db: Database, label: Label) -> None:
@@ -389,9 +399,8 @@ def read_label_file(db: Database, path: str | Path, default_by: str | None = Non
                       row.get("labelled_by") or default_by)
         try:
             check_label(db, label)
-        except ValueError as exc:
-            column = "reaction_type" if "reaction type" in str(exc) else "election" if "election" in str(exc) and "no election" in str(exc) else "target"
-            raise InputError(f"{path}:{line}, column '{column}': {exc}") from None
+        except LabelProblem as exc:
+            raise InputError(f"{path}:{line}, column '{exc.field}': {exc}") from None
         labels.append(label)
     return labels
 

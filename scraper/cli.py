@@ -483,8 +483,9 @@ def label(target, reaction_type, db_path, election_id, note, labelled_by, label_
         try:
             with archive.write():
                 classify_store.set_label(db, one)
-        except ValueError as exc:
-            raise InputError(f"{'TYPE' if 'reaction type' in str(exc) else 'TARGET'}: {exc}") from None
+        except classify_store.LabelProblem as exc:
+            where = {"reaction_type": "TYPE", "election": "--election", "target": "TARGET"}[exc.field]
+            raise InputError(f"{where}: {exc}") from None
         click.echo(f"{target}: {reaction_type} ({election_id})")
 
 

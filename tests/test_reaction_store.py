@@ -139,7 +139,7 @@ def test_label_cli_sets_and_removes(typed_archive):
     assert result.exit_code == 0 and "label removed" in result.output
     assert typed_archive.db.execute("SELECT type_source FROM reactions WHERE post_id = ?", [post_id]).fetchone()[0] == "classifier"
     result = CliRunner().invoke(cli, ["label", "x:1", "congratulation", "--db", db, "--election", "nope"])
-    assert result.exit_code == 2 and "no election 'nope'" in result.output
+    assert result.exit_code == 2 and "--election: no election 'nope'" in result.output
 
 
 # --- one reported reaction per report ------------------------------------------------
