@@ -56,7 +56,25 @@ def after_load_config(db: Database, config: Config) -> None:
             classify_posts(db, election_id=election_id)
             classify_reported(db, election_id=election_id)
             _set_state(db, key, classifier.version)
+        else:
+            classify_missing(db, election_id)
     classify_pending(db)
+
+
+def classify_missing(db: Database, election_id: str) -> int:
+    """Relevant posts without a class (a run killed between a reprocess and
+    its classification, say): counted first, so that the usual case, none
+    missing, costs two counts."""
+    relevant = db.execute("SELECT count(*) FROM election_posts WHERE election_id = ?", [election_id]).fetchone()[0]
+    classified = db.execute("SELECT count(*) FROM reaction_classes WHERE election_id = ?", [election_id]).fetchone()[0]
+    if relevant == classified:
+        return 0
+    missing = [row[0] for row in db.execute(
+        "SELECT ep.post_id FROM election_posts ep WHERE ep.election_id = ? AND NOT EXISTS "
+        "(SELECT 1 FROM reaction_classes rc WHERE rc.election_id = ep.election_id AND rc.post_id = ep.post_id)",
+        [election_id],
+    )]
+    return classify_posts(db, missing, election_id=election_id)
 
 
 def classify_pending(db: Database) -> int:

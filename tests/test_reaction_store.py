@@ -95,6 +95,14 @@ def test_a_new_lexicon_or_candidate_classifies_again(typed_archive, tmp_path):
     assert classes(typed_archive)["11"][0] == "congratulation"
 
 
+def test_classes_lost_between_a_reprocess_and_its_classification_come_back(typed_archive, tmp_path):
+    # A run killed after the reprocess committed, before the classes were
+    # written: the next config load finds the posts without a class.
+    typed_archive.db.execute("DELETE FROM reaction_classes")
+    typed_archive.load_config(load_config(valdoria_with(tmp_path)))
+    assert len(classes(typed_archive)) == 3
+
+
 @pytest.mark.parametrize(
     "target, kind, message",
     [
