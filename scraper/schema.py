@@ -589,7 +589,7 @@ def m006_reaction_types_and_milestones(db: Database) -> None:
         pk=("election_id", "kind"),
         foreign_keys=[("election_id", "elections", "id")],
     )
-    db["election_milestones"].create_index(["election_id", "at"])
+    db["election_milestones"].create_index(["election_id", "at", "position"])
     # Classes follow their post when its key changes (a quote without an id
     # merged into the post with its id) and go with it when it is removed.
     db.execute(
