@@ -31,7 +31,7 @@ from . import jsonio
 from .errors import InputError
 from .http import utc_now
 from .reaction_types import TYPES, Candidate, Classifier, addressed_candidates, classifier_for
-from .schema import evidence_key
+from .schema import evidence_key, not_reacted_sql
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -425,32 +425,6 @@ def read_label_file(db: Database, path: str | Path, default_by: str | None = Non
 
 # --- who has not reacted -------------------------------------------------------------
 
-NOT_REACTED_SQL = """
-SELECT c.name AS country, l.name AS leader, r.title AS role, r.kind AS role_kind,
-  coalesce(r.country, l.country) AS country_code, l.id AS leader_id, r.start_date AS role_start, r.end_date AS role_end
-FROM elections e
-JOIN leaders l
-JOIN roles r ON r.id = (
-  SELECT r2.id FROM roles r2
-  WHERE r2.leader_id = l.id
-    AND r2.kind IN ('head_of_state', 'head_of_government', 'foreign_minister')
-    AND r2.start_date <= :on AND (r2.end_date IS NULL OR r2.end_date >= :on)
-  ORDER BY r2.precedence, r2.start_date DESC
-  LIMIT 1
-)
-LEFT JOIN countries c ON c.code = coalesce(r.country, l.country)
-WHERE e.id = :election
-  AND l.id NOT IN (SELECT value FROM json_each(e.candidates))
-  AND NOT EXISTS (
-    SELECT 1 FROM accounts a JOIN posts p ON p.account_id = a.id
-    JOIN election_posts ep ON ep.post_id = p.id AND ep.election_id = e.id
-    WHERE a.leader_id = l.id
-  )
-  AND NOT EXISTS (SELECT 1 FROM reported_reactions rr WHERE rr.election_id = e.id AND rr.leader_id = l.id)
-ORDER BY country, r.precedence, leader
-"""
-
-
 def reference_day(db: Database, election_id: str) -> str | None:
     """The day roles are read on: the election's last polling date."""
     row = db.execute("SELECT json_extract(polling_dates, '$[#-1]') FROM elections WHERE id = ?", [election_id]).fetchone()
@@ -462,7 +436,7 @@ def not_reacted(db: Database, election_id: str, on: str | None = None) -> list[d
     polling date), other than the candidates, with no relevant post and no
     reported reaction for the election."""
     on = on or reference_day(db, election_id)
-    cursor = db.execute(NOT_REACTED_SQL, {"election": election_id, "on": on})
+    cursor = db.execute(not_reacted_sql(), {"election": election_id, "on": on})
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 

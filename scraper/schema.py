@@ -530,8 +530,7 @@ LEFT JOIN election_milestones nm ON nm.rowid = (
 # (heads of state and of government, foreign ministers), other than the
 # election's candidates, with no post relevant to the election and no
 # reported reaction yet (migration 006).
-NOT_REACTED_VIEW = """
-CREATE VIEW not_reacted AS
+NOT_REACTED_SELECT = """
 SELECT
   e.id AS election,
   c.name AS country,
@@ -540,7 +539,7 @@ SELECT
   r.kind AS role_kind,
   coalesce(r.country, l.country) AS country_code,
   l.id AS leader_id,
-  json_extract(e.polling_dates, '$[#-1]') AS on_day,
+  {day} AS on_day,
   r.start_date AS role_start,
   r.end_date AS role_end
 FROM elections e
@@ -549,8 +548,8 @@ JOIN roles r ON r.id = (
   SELECT r2.id FROM roles r2
   WHERE r2.leader_id = l.id
     AND r2.kind IN ('head_of_state', 'head_of_government', 'foreign_minister')
-    AND r2.start_date <= json_extract(e.polling_dates, '$[#-1]')
-    AND (r2.end_date IS NULL OR r2.end_date >= json_extract(e.polling_dates, '$[#-1]'))
+    AND r2.start_date <= {day}
+    AND (r2.end_date IS NULL OR r2.end_date >= {day})
   ORDER BY r2.precedence, r2.start_date DESC
   LIMIT 1
 )
@@ -564,6 +563,14 @@ WHERE l.id NOT IN (SELECT value FROM json_each(e.candidates))
   )
   AND NOT EXISTS (SELECT 1 FROM reported_reactions rr WHERE rr.election_id = e.id AND rr.leader_id = l.id)
 """
+LAST_POLLING_DAY = "json_extract(e.polling_dates, '$[#-1]')"
+NOT_REACTED_VIEW = "CREATE VIEW not_reacted AS" + NOT_REACTED_SELECT.format(day=LAST_POLLING_DAY)
+
+
+def not_reacted_sql(day: str = ":on") -> str:
+    """The not_reacted view's query for one election (``:election``), with
+    roles read on ``day`` (an SQL expression: a parameter by default)."""
+    return NOT_REACTED_SELECT.format(day=day) + "  AND e.id = :election\nORDER BY country, r.precedence, leader\n"
 
 
 @migrations()
