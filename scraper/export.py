@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 # `reactions --help`, sqlite-utils.
 
 FORMATS = ("csv", "jsonl", "parquet")
-TABLES = ("reactions", "posts", "post_versions", "captures", "reported_reactions")
+TABLES = ("reactions", "posts", "post_versions", "captures", "reported_reactions", "reported_reaction_classes",
+          "not_reacted")
 BATCH_SIZE = 5000  # fixed: Parquet row groups follow it, so it is part of the bytes
 
 # Columns holding JSON text in the archive: arrays and objects in the package.
@@ -62,9 +63,15 @@ JSON_COLUMNS = {
     "links": "array",
     "media": "array",
     "extra": "object",
+    "type_evidence": "array",
+    "addressed_candidates": "array",
 }
-# View columns computed by an expression have no declared SQLite type.
-COMPUTED_TYPES = {"author": "string", "hours_after_result": "number"}
+# Columns without a declared SQLite type (a view's expressions; the hours of
+# the reactions table, which keep -0.0 as the former view gave it).
+COMPUTED_TYPES = {
+    "author": "string", "hours_after_result": "number", "hours_after_polls_closed": "number",
+    "hours_after_milestone": "number",
+}
 # Internal to one archive file and renumbered by reprocess: not exported.
 OMITTED_COLUMNS = {"reactions": {"post_rowid"}, "capture_details": {"fetch_id"}}
 # Exported tables read from a view: a capture with its fetch's provenance, one row each.
@@ -404,6 +411,23 @@ def _table_query(name: str, columns: list[str], filters: ExportFilters, selectio
             "ORDER BY rr.election_id, rr.reported_on, rr.leader_id, rr.id",
             params,
         )
+    if name == "reported_reaction_classes":
+        where, params = _reported_where(filters)
+        return (
+            f"SELECT {listed} FROM reported_reaction_classes t JOIN reported_reactions rr ON rr.id = t.reported_reaction_id "
+            f"LEFT JOIN leaders l ON l.id = rr.leader_id WHERE {where} "
+            "ORDER BY rr.election_id, rr.reported_on, rr.leader_id, rr.id",
+            params,
+        )
+    if name == "not_reacted":
+        # Leaders who have not reacted: the election and country filters apply.
+        clauses, params = [], []
+        for column, values in (("t.election", filters.elections), ("t.country_code", filters.countries)):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        where = " AND ".join(clauses) or "1"
+        return f"SELECT {listed} FROM not_reacted t WHERE {where} ORDER BY t.election, t.country_code, t.leader_id", params
     raise InputError(f"unknown table {name!r} (exportable: {', '.join(TABLES)})")
 
 
@@ -785,6 +809,8 @@ PRIMARY_KEYS = {
     "post_versions": ["post_id", "version"],
     "captures": ["id"],
     "reported_reactions": ["id"],
+    "reported_reaction_classes": ["reported_reaction_id"],
+    "not_reacted": ["election", "leader_id"],
 }
 POST_REFERENCES = {"reactions": "post_id", "post_versions": "post_id", "captures": "post_id"}
 

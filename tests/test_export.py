@@ -122,7 +122,10 @@ def test_example_archive_as_jsonl(peru_archive, tmp_path):
     captures = [json.loads(line) for line in (tmp_path / "out" / "data" / "captures.jsonl").read_text().splitlines()]
     assert [c["format"] for c in captures] == ["article-text-embed", "article-x-embed"]
     reported = (tmp_path / "out" / "data" / "reported_reactions.jsonl").read_text().splitlines()
-    assert len(reported) == 12
+    assert len(reported) == 6  # one per report, though two sources carried it
+    assert all(json.loads(line)["sightings"] == 2 for line in reported)
+    classes = [json.loads(line) for line in (tmp_path / "out" / "data" / "reported_reaction_classes.jsonl").read_text().splitlines()]
+    assert {c["reaction_type"] for c in classes} == {"congratulation"}
 
 
 def test_example_archive_as_parquet(peru_archive, tmp_path):
@@ -134,7 +137,7 @@ def test_example_archive_as_parquet(peru_archive, tmp_path):
     assert row["leader_id"] == "luis-arce" and row["reply_count"] is None
     assert str(table.schema.field("score").type) == "double"
     assert table.schema.field("text").metadata[b"description"].startswith(b"The text exactly as posted")
-    assert pq.read_table(tmp_path / "out" / "data" / "reported_reactions.parquet").num_rows == 12
+    assert pq.read_table(tmp_path / "out" / "data" / "reported_reactions.parquet").num_rows == 6
 
 
 def test_parquet_columns_match_the_table_schemas(multi_archive, tmp_path):
@@ -176,11 +179,16 @@ def test_parquet_without_pyarrow_says_how_to_get_it(peru_archive, tmp_path, monk
 def test_frictionless_validates_the_package(request, archive_name, format_name, tmp_path, no_network):
     frictionless = pytest.importorskip("frictionless")
     archive = request.getfixturevalue(archive_name)
-    export_package(archive, tmp_path / "out", format_name=format_name, tables=OTHER_TABLES)
+    tables = OTHER_TABLES
+    if format_name == "jsonl" and not archive.db["not_reacted"].count:
+        # frictionless 5 cannot read an empty JSONL file (StopIteration): the
+        # empty table is checked as CSV only.
+        tables = tuple(t for t in OTHER_TABLES if t != "not_reacted")
+    export_package(archive, tmp_path / "out", format_name=format_name, tables=tables)
     report = frictionless.validate(tmp_path / "out" / "datapackage.json")
     assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])
     # Every resource was read: the tables row by row, the id lists as text.
-    assert {task.name for task in report.tasks} >= {resource_name(t) for t in TABLES}
+    assert {task.name for task in report.tasks} >= {resource_name(t) for t in ("reactions", *tables)}
 
 
 def test_frictionless_catches_a_changed_file(multi_archive, tmp_path, no_network):
