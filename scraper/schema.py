@@ -567,8 +567,9 @@ def m008_reactions_table(db: Database) -> None:
 # (heads of state and of government, foreign ministers), other than the
 # election's candidates, with no post relevant to the election and no
 # reported reaction yet (migration 009). A view: it reads the roster (a few
-# thousand leaders at most) and, per leader, an index of accounts, posts and
-# relevance; it never scans the posts.
+# thousand leaders at most) and, per leader, one entry of an index of the
+# reactions table (leader, election) and one of reported_reactions; it never
+# reads the posts.
 NOT_REACTED_SELECT = """
 SELECT
   e.id AS election,
@@ -594,12 +595,7 @@ JOIN roles r ON r.id = (
 )
 LEFT JOIN countries c ON c.code = coalesce(r.country, l.country)
 WHERE l.id NOT IN (SELECT value FROM json_each(e.candidates))
-  AND NOT EXISTS (
-    SELECT 1 FROM accounts a
-    JOIN posts p ON p.account_id = a.id
-    JOIN election_posts ep ON ep.post_id = p.id AND ep.election_id = e.id
-    WHERE a.leader_id = l.id
-  )
+  AND NOT EXISTS (SELECT 1 FROM reactions rx WHERE rx.leader_id = l.id AND rx.election = e.id)
   AND NOT EXISTS (SELECT 1 FROM reported_reactions rr WHERE rr.election_id = e.id AND rr.leader_id = l.id)
 """
 LAST_POLLING_DAY = "json_extract(e.polling_dates, '$[#-1]')"
@@ -692,10 +688,10 @@ def m009_reaction_types_and_milestones(db: Database) -> None:
     )
     db["classifier_state"].create({"name": str, "value": str}, pk="name")
     _deduplicate_reported_reactions(db)
-    db.execute(NOT_REACTED_VIEW)
     from .reaction_rows import M009_COLUMNS, M009_FACETS, rebuild_table
 
     rebuild_table(db, M009_COLUMNS, M009_FACETS)
+    db.execute(NOT_REACTED_VIEW)  # (it reads the reactions table)
 
 
 def evidence_key(evidence: str) -> str:
