@@ -654,7 +654,6 @@ def m009_reaction_types_and_milestones(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX idx_reaction_classes_post_id ON reaction_classes (post_id)")
-    db.execute("CREATE INDEX idx_reaction_classes_type ON reaction_classes (election_id, reaction_type)")
     db.execute(
         """CREATE TABLE reported_reaction_classes (
           reported_reaction_id INTEGER PRIMARY KEY REFERENCES reported_reactions(id) ON DELETE CASCADE,
