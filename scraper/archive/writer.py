@@ -334,7 +334,7 @@ class Writer:
         outcome = apply_sighting(row, prepared, values, account_id, seen_at, live, merged, history)
         updates = outcome.updates
         if outcome.rehash:
-            updates["match_hash"] = prepared.match_hash
+            updates["match_hash"] = prepared.row[_COLUMN["match_hash"]]  # (None for a post with an id)
         row.update(updates)
         if new_row is not None:
             new_row[:] = [row[name] for name in POST_COLUMNS]
