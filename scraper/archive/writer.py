@@ -351,12 +351,12 @@ class Writer:
 
     def _capture(self, entry: ReadItem, post_id: str, run_id: int | None, seen_at: str, live: bool) -> None:
         item = entry.item
-        raw_sha = self.payloads.keep(entry.raw, self._now)
-        response_sha = self.payloads.keep(entry.response, self._now) if entry.response is not None else None
-        pointer = item.pointer if item.raw_page is not None else None
-        if entry.capture_id is not None:  # a reprocess: the capture is there
+        if entry.capture_id is not None:  # a reprocess: the capture and its payloads are there
             self._queue("UPDATE captures SET post_id = ? WHERE id = ?", [post_id, entry.capture_id])
             return
+        raw_sha = self.payloads.keep(entry.raw, self._now)
+        response_sha = self.payloads.keep(entry.response, self._now) if entry.response is not None else None
+        pointer = item.pointer  # (set when the raw payload is the page the item was cut from)
         if not live:
             # The same item of the same source seen again (a file imported
             # twice): no second capture.
