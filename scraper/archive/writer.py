@@ -108,8 +108,10 @@ class Writer:
         self.accounts = accounts
         self.elections = elections
         self.payloads = Payloads(db, self._queue)
-        # Told the ids of the posts each batch stored or saw again, before its
-        # commit: tables derived from posts follow them (scraper.reaction_rows).
+        # Told, before each batch's commit, the ids of the posts it stored that
+        # are relevant to an election or were archived before (a post new and
+        # relevant to none has no derived rows): tables derived from posts
+        # follow them (scraper.reaction_rows).
         self.after_batch: list[Callable[[object, list[str]], object]] = []
         self._fts_insert_trigger: str | None = None
         self._derived_exist: bool | None = None
@@ -180,9 +182,11 @@ class Writer:
             else:
                 read.append(entry)
         self._look_up(read)
-        touched = []
+        touched = []  # posts whose derived rows may change: relevant now, or archived before
         for entry in read:
-            touched.append(self._store_one(entry, run_id, stats))
+            post_id = self._store_one(entry, run_id, stats)
+            if entry.prepared.relevance or post_id in self._rows:
+                touched.append(post_id)
         self.flush()
         if touched:
             for follow in self.after_batch:
