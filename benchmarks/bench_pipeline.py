@@ -25,8 +25,10 @@ on a shared, noisy machine. Variants:
     pipeline        the three sqlite-utils steps above, CPU summed
 
 Printed per size: posts per CPU-second, wall seconds, peak RSS, database
-size and input size, and each import's ratio to the pipeline (posts per
-CPU-second of the import / those of the pipeline: above 1.0 is better).
+size (after a checkpoint: the file at rest) and input size, and each
+import's ratio to the pipeline (posts per CPU-second of the import / those
+of the pipeline: above 1.0 is better). ``--repeat N`` runs the variants N
+times, taking turns, and keeps each one's least CPU (noise only adds).
 With ``--dbstat``, where the import's bytes go (SQLite's dbstat table, per
 table and index).
 """
@@ -44,6 +46,7 @@ VARIANTS = ("import", "import-serial", "pipeline")
 FTS_COLUMNS = ("text", "author_name", "display_name", "handle", "mentioned_names")
 INDEXES = (("match_hash",), ("account_id", "created_at"), ("created_at",), ("id_is_derived",))
 DBSTAT = []  # filled by --dbstat
+REPEAT = [1]  # --repeat N: each variant N times, taking turns; the least CPU of each is kept
 
 
 def pipeline_commands(db: Path, posts: Path) -> list[list[str]]:
@@ -63,44 +66,54 @@ def bench_size(size: int, variants: list[str], config: Path | None, workdir: Pat
     synthetic.write("posts", size, str(posts))
     log(f"{size:,} posts: inputs written in {time.perf_counter() - started:.1f} s "
         f"({measure.mib(pages.stat().st_size)} MiB twarc2, {measure.mib(posts.stat().st_size)} MiB flattened posts)")
-    results = []
-    for variant in variants:
-        db = workdir / "fresh.db"
-        measure.remove_database(db)
-        if variant == "pipeline":
-            runs = [measure.run(command, cwd=workdir) for command in pipeline_commands(db, posts)]
-            input_bytes = posts.stat().st_size
-        else:
-            command = [*measure.tool("reactions", "scraper.cli"), "import", "twarc2-jsonl", str(pages), "--db", str(db)]
-            if variant == "import-serial":
-                command += ["--workers", "0"]
-            runs = [measure.run(command, cwd=workdir)]
-            input_bytes = pages.stat().st_size
-            if DBSTAT:
-                DBSTAT.append((size, variant, dbstat(db)))
-        cpu = sum(r.cpu_seconds for r in runs)
-        row = {
-            "variant": variant,
-            "posts": size,
-            "rows_stored": measure.count(db, "posts"),
-            "cpu_seconds": round(cpu, 2),
-            "wall_seconds": round(sum(r.seconds for r in runs), 2),
-            "posts_per_cpu_s": round(size / cpu),
-            "peak_rss_mib": round(max(r.peak_rss_mib for r in runs), 1),
-            "db_bytes": measure.database_bytes(db),
-            "input_bytes": input_bytes,
-        }
-        measure.remove_database(db)
-        log(f"  {variant}: {row['cpu_seconds']} CPU s, {row['posts_per_cpu_s']:,} posts/CPU-s, "
-            f"{row['wall_seconds']} s wall, {row['peak_rss_mib']} MiB peak, {measure.mib(row['db_bytes'])} MiB")
-        results.append(row)
-    base = next((r for r in results if r["variant"] == "pipeline"), None)
+    best: dict[str, dict] = {}
+    for attempt in range(REPEAT[0]):  # the variants take turns, so a busy spell hits each alike
+        for variant in variants:
+            row = run_variant(variant, size, pages, posts, workdir, log)
+            if variant not in best or row["cpu_seconds"] < best[variant]["cpu_seconds"]:
+                best[variant] = row
+    results = [best[variant] for variant in variants]
+    base = best.get("pipeline")
     for row in results:
         row["ratio"] = round(row["posts_per_cpu_s"] / base["posts_per_cpu_s"], 2) if base else None
         row["db_to_input"] = round(row["db_bytes"] / row["input_bytes"], 2)
     pages.unlink()
     posts.unlink()
     return results
+
+
+def run_variant(variant: str, size: int, pages: Path, posts: Path, workdir: Path, log) -> dict:
+    db = workdir / "fresh.db"
+    measure.remove_database(db)
+    if variant == "pipeline":
+        runs = [measure.run(command, cwd=workdir) for command in pipeline_commands(db, posts)]
+        input_bytes = posts.stat().st_size
+    else:
+        command = [*measure.tool("reactions", "scraper.cli"), "import", "twarc2-jsonl", str(pages), "--db", str(db)]
+        if variant == "import-serial":
+            command += ["--workers", "0"]
+        runs = [measure.run(command, cwd=workdir)]
+        input_bytes = pages.stat().st_size
+    with sqlite3.connect(db) as conn:  # the archive at rest: its write-ahead log copied back
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if DBSTAT and variant != "pipeline" and not any(seen[:2] == (size, variant) for seen in DBSTAT[1:]):
+        DBSTAT.append((size, variant, dbstat(db)))
+    cpu = sum(r.cpu_seconds for r in runs)
+    row = {
+        "variant": variant,
+        "posts": size,
+        "rows_stored": measure.count(db, "posts"),
+        "cpu_seconds": round(cpu, 2),
+        "wall_seconds": round(sum(r.seconds for r in runs), 2),
+        "posts_per_cpu_s": round(size / cpu),
+        "peak_rss_mib": round(max(r.peak_rss_mib for r in runs), 1),
+        "db_bytes": measure.database_bytes(db),
+        "input_bytes": input_bytes,
+    }
+    measure.remove_database(db)
+    log(f"  {variant}: {row['cpu_seconds']} CPU s, {row['posts_per_cpu_s']:,} posts/CPU-s, "
+        f"{row['wall_seconds']} s wall, {row['peak_rss_mib']} MiB peak, {measure.mib(row['db_bytes'])} MiB")
+    return row
 
 
 def dbstat(db: Path) -> list[tuple[str, int]]:
@@ -133,6 +146,10 @@ def main(argv: list[str] | None = None) -> None:
     if "--dbstat" in argv:
         argv.remove("--dbstat")
         DBSTAT.append(None)
+    if "--repeat" in argv:
+        at = argv.index("--repeat")
+        REPEAT[0] = int(argv[at + 1])
+        del argv[at:at + 2]
     measure.main(__doc__, VARIANTS, bench_size, table, argv, sizes_help="posts per run",
                  config_help="(not used)", default_config=Path("."), prefix="bench-pipeline-")
 

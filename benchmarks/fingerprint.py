@@ -41,7 +41,9 @@ def tables(conn: sqlite3.Connection) -> set[str]:
 def logical_rows(conn: sqlite3.Connection) -> dict[str, list]:
     has = tables(conn)
     rows = {
-        "posts": conn.execute("SELECT * FROM posts ORDER BY id").fetchall(),
+        # (a post with an id has no match hash since 0.2: it is a quote's key)
+        "posts": [row[:4] + ((row[4] if row[3] else None),) + row[5:]
+                  for row in conn.execute("SELECT * FROM posts ORDER BY id").fetchall()],
         "election_posts": conn.execute("SELECT * FROM election_posts ORDER BY election_id, post_id").fetchall(),
         "accounts": conn.execute(
             "SELECT platform, handle, platform_user_id, display_name, leader_id, in_roster, "

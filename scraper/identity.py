@@ -9,8 +9,9 @@ same post arriving with its id. Dates read from embeds are the author's
 local day, platform times are UTC, so a quote is looked for a day either
 side (:func:`nearby_match_hashes`).
 
-Pure functions of a :class:`~scraper.model.Post`; the archive never calls
-them: the preparing step (:mod:`scraper.prepare`) computes them once.
+Pure functions. The preparing step (:mod:`scraper.prepare`) computes a
+post's hashes; the archive's identity room computes those of archived
+posts a bulk import stored without them (:func:`stored_match_hash`).
 """
 
 from __future__ import annotations
@@ -38,12 +39,23 @@ class MatchHasher:
     __slots__ = ("basis",)
 
     def __init__(self, post: Post):
-        handle = (post.author_handle or "").lower().lstrip("@")
-        self.basis = (post.platform, handle, match_text(post.text))
+        self.basis = _basis(post.platform, post.author_handle, post.text)
 
     def on(self, day: str) -> str:
         platform, handle, text = self.basis
         return hashlib.sha256("\x1f".join([platform, handle, day, text]).encode("utf-8")).hexdigest()[:20]
+
+
+def _basis(platform: str, handle: str | None, text: str) -> tuple[str, str, str]:
+    return (platform, (handle or "").lower().lstrip("@"), match_text(text))
+
+
+def stored_match_hash(platform: str, handle: str | None, created_at: str | None, text: str) -> str:
+    """The match hash of an archived post, from its stored columns (what
+    :class:`MatchHasher` gave the post when it was prepared)."""
+    platform, handle, folded = _basis(platform, handle, text)
+    day = (created_at or "")[:10]
+    return hashlib.sha256("\x1f".join([platform, handle, day, folded]).encode("utf-8")).hexdigest()[:20]
 
 
 def match_hash(post: Post) -> str:

@@ -210,14 +210,15 @@ class PreparedPost:
     ``row``: the values of POST_CONTENT_COLUMNS, counts the source did not
     give left None. ``match_hash``: the key a quote without an id is matched
     by; ``nearby_hashes``: the same a day either side (embeds show the
-    author's local day), computed when the archive may hold such quotes.
+    author's local day); both None for a post with an id when the archive
+    holds no quotes (see :func:`scraper.prepare.prepare_post`).
     ``relevance``: (election id, matched terms as JSON, score) per election
     the post is relevant to."""
 
     key: str
     platform: str
     derived: bool  # no platform id: the key is derived from the match hash
-    match_hash: str
+    match_hash: str | None
     nearby_hashes: tuple[str, ...] | None
     author: tuple[str | None, str | None, str | None]  # handle, platform id, display name
     mentions: list[str]

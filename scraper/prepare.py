@@ -43,11 +43,16 @@ def read_item(item: RawItem, matchers: list[ElectionMatcher], match_quotes: bool
 
 
 def prepare_post(post: Post, matchers: list[ElectionMatcher], match_quotes: bool = True) -> PreparedPost:
-    hasher = MatchHasher(post)
-    match_hash = hasher.on((post.created_at or "")[:10])
+    """``match_quotes=False``: no match hashes for a post with an id (a bulk
+    import into an archive that holds no quotes without an id)."""
     derived = not post.native_id
+    if match_quotes or derived:
+        hasher = MatchHasher(post)
+        match_hash = hasher.on((post.created_at or "")[:10])
+        nearby = tuple(nearby_match_hashes(post, hasher))
+    else:
+        match_hash = nearby = None
     key = derived_key(post.platform, match_hash) if derived else post_key(post.platform, post.native_id)
-    nearby = tuple(nearby_match_hashes(post, hasher)) if match_quotes or derived else None
     return PreparedPost(
         key=key,
         platform=post.platform,
@@ -57,7 +62,8 @@ def prepare_post(post: Post, matchers: list[ElectionMatcher], match_quotes: bool
         author=(post.author_handle, post.author_platform_id, post.author_display_name),
         mentions=post.mentions,
         placeholder=not post.text and any(post.extra.get(flag) for flag in PLACEHOLDER_FLAGS),
-        row=content_row(post, key, match_hash),
+        # (only a quote without an id keeps its match hash: it is looked up by it)
+        row=content_row(post, key, match_hash if derived else None),
         relevance=relevance(post, matchers),
     )
 

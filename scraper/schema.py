@@ -477,8 +477,9 @@ def m006_fetches_and_single_state_posts(db: Database) -> None:
     - A post seen in one state keeps it in ``posts`` only: ``post_versions``
       holds the states of posts that showed more than one, the first
       included. ``post_states`` shows every state of every post.
-    - Posts are no longer looked up by match hash except among quotes
-      without an id (their partial index stays).
+    - Only quotes without an id keep a match hash (they are looked up by
+      it; their partial index stays): a quote finds the post with its id
+      among the same account's posts of the days around it.
     - Parse errors are looked up by payload: an item that fails again
       (the same file imported twice) is not recorded twice."""
     db["fetches"].create(
@@ -538,6 +539,7 @@ def m006_fetches_and_single_state_posts(db: Database) -> None:
     db.execute(POST_STATES_VIEW)
     db.execute("DELETE FROM post_versions WHERE post_id IN (SELECT id FROM posts WHERE version_count = 1)")
     db.execute("DROP INDEX IF EXISTS idx_posts_match_hash")
+    db.execute("UPDATE posts SET match_hash = NULL WHERE id_is_derived = 0")
     # A parse error is recorded once per payload while unresolved (a file imported twice).
     db["parse_errors"].create_index(["raw_sha256"])
 

@@ -18,8 +18,7 @@ from .errors import InputError, ParseFailure, ReactionArchiveError, SourceError
 from .http import PoliteClient, utc_now
 from .lock import ArchiveLock
 from .model import RawItem
-from .sources import RecheckTarget, ScrapeRequest, Unparsed, WatchedAccount
-from .sources import article as article_source
+from .sources import RecheckTarget, ScrapeRequest, Unparsed, WatchedAccount, article_source_id
 
 logger = logging.getLogger(__name__)
 
@@ -323,6 +322,8 @@ def _read_file(archive: Archive, format_name: str, location: str, source_id: str
 
 def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult,
                    importing: bool = False) -> None:
+    from .sources import article as article_source  # (HTML parsing: loaded only for articles)
+
     article = article_source.read_article(location, source_id, client)
     archive.register_source(source_id, "article", location, article.title, article.outlet, article.published_at)
     result.stats = archive.store(article_source.items_from_article(article), run_id)
@@ -479,7 +480,7 @@ def import_file(
     ``on_batch`` is told the running totals after each commit."""
     if format_name not in formats.FILE_READERS:
         raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(formats.FILE_READERS))})")
-    source_id = article_source.article_source_id(location)
+    source_id = article_source_id(location)
     if format_name != "article":
         source_id = f"import-{format_name}-{source_id[len('article-'):]}"
     with ArchiveLock(archive.path):

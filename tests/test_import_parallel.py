@@ -67,7 +67,7 @@ def make_archive(tmp_path, valdoria_config):
 
 
 def test_workers_give_the_same_archive_as_a_serial_import(make_archive, big_file, monkeypatch):
-    monkeypatch.setattr(parallel, "CHUNK_LINES", 2)  # several chunks in flight even for a small file
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)  # a line a chunk  # several chunks in flight even for a small file
     serial, in_workers, first, second = import_both_ways(make_archive, big_file)
     assert second.stats.as_dict() == first.stats.as_dict()
     assert first.stats.new_posts > 0 and first.stats.unchanged > 0 and first.stats.parse_errors == 3  # one in each copy of the pages, and ours
@@ -124,11 +124,11 @@ def test_a_worker_that_dies_loses_nothing(make_archive, big_file, monkeypatch):
     """A worker killed (by the kernel, out of memory) takes its chunk with it:
     the chunks in flight and the rest of the file are read in the importing
     process instead, and the archive is the one a serial import gives."""
-    monkeypatch.setattr(parallel, "CHUNK_LINES", 2)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)  # a line a chunk
     serial = make_archive("serial.db")
     import_file(serial, "twarc2-jsonl", str(big_file), workers=0)
     monkeypatch.setattr(parallel, "_start_method", lambda: "fork")
-    monkeypatch.setattr(parallel, "_read_chunk", _die_in_a_worker)
+    monkeypatch.setattr(parallel, "_read_range", _die_in_a_worker)
     archive = make_archive("dies.db")
     result = import_file(archive, "twarc2-jsonl", str(big_file), workers=1)
     assert result.status == "ok", result.error
@@ -136,13 +136,13 @@ def test_a_worker_that_dies_loses_nothing(make_archive, big_file, monkeypatch):
 
 
 _IMPORTER = os.getpid()
-_READ_CHUNK = parallel._read_chunk
+_READ_RANGE = parallel._read_range
 
 
-def _die_in_a_worker(path, chunk):
+def _die_in_a_worker(path, *chunk):
     if os.getpid() != _IMPORTER:
         os._exit(1)  # as a worker killed by the kernel would
-    return _READ_CHUNK(path, chunk)
+    return _READ_RANGE(path, *chunk)
 
 
 def test_default_workers_follow_the_usable_cpus(big_file, monkeypatch):
@@ -157,7 +157,7 @@ def test_default_workers_follow_the_usable_cpus(big_file, monkeypatch):
 def test_snscrape_files_read_by_workers_give_the_same_archive(make_archive, tmp_path, fixture, monkeypatch):
     from pathlib import Path
 
-    monkeypatch.setattr(parallel, "CHUNK_LINES", 1)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)
     source = Path(__file__).parent / "fixtures" / "snscrape" / fixture
     path = tmp_path / fixture
     path.write_text(source.read_text(encoding="utf-8") * 2 + "not json\n", encoding="utf-8")

@@ -183,7 +183,7 @@ def test_quote_decodes_entities_and_keeps_the_quoted_link_and_counts():
     assert post.language == "es" and not post.language_detected
     assert post.counts() == {"reply_count": 5, "repost_count": 12, "like_count": 140, "quote_count": 2, "view_count": 8450}
     assert post.extra["quoted_post"]["text"].startswith("Entrevista exclusiva")
-    assert post.extra["edit_history_tweet_ids"] == [T3]
+    assert "edit_history_tweet_ids" not in post.extra  # never edited: its history is its own id
     assert post.edited_at is None
 
 

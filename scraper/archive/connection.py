@@ -13,12 +13,12 @@ from sqlite_utils import Database
 from ..errors import ArchiveLockedError, ArchiveUnwritableError
 from ..schema import ensure_schema
 
-NEW_ARCHIVE_PAGE_SIZE = 16384
+NEW_ARCHIVE_PAGE_SIZE = 8192
 WAL_CHECKPOINT_BYTES = 40 << 20
 # SQLite's page cache for the writing connection, in KiB (default 2 MiB).
 # The posts indexes take keys in random order; a larger cache keeps their
 # pages between statements. (Measured on 100k posts: 32 MiB cost 100 MiB
-# of peak memory for no gain over 8 MiB with 16 KiB pages.)
+# of peak memory for no gain over 8 MiB.)
 WRITE_CACHE_KIB = 8192
 
 
@@ -67,9 +67,11 @@ def migrate(db: Database, path: Path) -> list[str]:
     names of the migrations applied."""
     try:
         if not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-            # A new archive: 16 KiB pages (SQLite's default is 4 KiB) hold a
-            # post row or a compressed page of posts with less overflow,
-            # and make imports about a tenth faster (docs/performance.md).
+            # A new archive: 8 KiB pages (SQLite's default is 4 KiB). A stored
+            # page of 100 posts (about 10 KB compressed) fills one 16 KiB page
+            # and wastes the rest; in 8 KiB pages it spills into an overflow
+            # page instead: 100k posts took 106.5 MiB with 16 KiB pages, 101.9
+            # with 8 KiB, 105.3 with 4 KiB, for the same CPU (docs/performance.md).
             db.execute(f"PRAGMA page_size = {NEW_ARCHIVE_PAGE_SIZE}")
         applied = ensure_schema(db)
         # Write-ahead logging: readers (Datasette, an export) never block a

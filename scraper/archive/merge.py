@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from ..identity import stored_match_hash
 from ..model import PreparedPost
 
 _CHUNK = 500
@@ -52,21 +53,28 @@ def derived_matching(db, hashes: list[str]) -> dict[str, str]:
 def post_for_quote(db, prepared: PreparedPost, account_ids: list[int]) -> str | None:
     """The archived post a quote without an id is a rendering of: a post with
     an id by the same account a day either side with the same folded text,
-    else an earlier quote of it; the same day's first."""
-    hashes = list(prepared.nearby_hashes or (prepared.match_hash,))
-    order = f"ORDER BY match_hash = ? DESC, id LIMIT 1"
+    else an earlier quote of it; the same day's first.
+
+    Posts with an id are stored without their match hash: those of the
+    candidates are computed here from their stored columns."""
+    hashes = prepared.nearby_hashes or (prepared.match_hash,)
     if account_ids:
         day = (prepared.row[8] or "")[:10]  # created_at
         start, end = _days_around(day)
-        row = db.execute(
-            f"SELECT id FROM posts WHERE account_id IN ({marks(account_ids)}) AND created_at >= ? AND created_at < ? "
-            f"AND id_is_derived = 0 AND match_hash IN ({marks(hashes)}) {order}",
-            [*account_ids, start, end, *hashes, prepared.match_hash],
-        ).fetchone()
-        if row:
-            return row[0]
+        candidates = []
+        for post_id, platform, handle, created_at, text in db.execute(
+            f"SELECT id, platform, handle, created_at, text FROM posts WHERE account_id IN "
+            f"({marks(account_ids)}) AND created_at >= ? AND created_at < ? AND id_is_derived = 0",
+            [*account_ids, start, end],
+        ).fetchall():
+            match_hash = stored_match_hash(platform, handle, created_at, text)
+            if match_hash in hashes:
+                candidates.append((match_hash != prepared.match_hash, post_id))
+        if candidates:
+            return min(candidates)[1]
     row = db.execute(
-        f"SELECT id FROM posts WHERE id_is_derived = 1 AND match_hash IN ({marks(hashes)}) {order}",
+        f"SELECT id FROM posts WHERE id_is_derived = 1 AND match_hash IN ({marks(hashes)}) "
+        "ORDER BY match_hash = ? DESC, id LIMIT 1",
         [*hashes, prepared.match_hash],
     ).fetchone()
     return row[0] if row else None

@@ -108,8 +108,10 @@ class Writer:
         self.accounts = accounts
         self.elections = elections
         self.payloads = Payloads(db, self._queue)
-        # Told the ids of the posts each batch stored or saw again, before its
-        # commit: tables derived from posts follow them (scraper.reaction_rows).
+        # Told, before each batch's commit, the ids of the posts it stored that
+        # are relevant to an election or were archived before (a post new and
+        # relevant to none has no derived rows): tables derived from posts
+        # follow them (scraper.reaction_rows).
         self.after_batch: list[Callable[[object, list[str]], object]] = []
         self._fts_insert_trigger: str | None = None
         self._derived_exist: bool | None = None
@@ -180,9 +182,11 @@ class Writer:
             else:
                 read.append(entry)
         self._look_up(read)
-        touched = []
+        touched = []  # posts whose derived rows may change: relevant now, or archived before
         for entry in read:
-            touched.append(self._store_one(entry, run_id, stats))
+            post_id = self._store_one(entry, run_id, stats)
+            if entry.prepared.relevance or post_id in self._rows:
+                touched.append(post_id)
         self.flush()
         if touched:
             for follow in self.after_batch:
@@ -334,7 +338,7 @@ class Writer:
         outcome = apply_sighting(row, prepared, values, account_id, seen_at, live, merged, history)
         updates = outcome.updates
         if outcome.rehash:
-            updates["match_hash"] = prepared.match_hash
+            updates["match_hash"] = prepared.row[_COLUMN["match_hash"]]  # (None for a post with an id)
         row.update(updates)
         if new_row is not None:
             new_row[:] = [row[name] for name in POST_COLUMNS]
@@ -351,12 +355,12 @@ class Writer:
 
     def _capture(self, entry: ReadItem, post_id: str, run_id: int | None, seen_at: str, live: bool) -> None:
         item = entry.item
-        raw_sha = self.payloads.keep(entry.raw, self._now)
-        response_sha = self.payloads.keep(entry.response, self._now) if entry.response is not None else None
-        pointer = item.pointer if item.raw_page is not None else None
-        if entry.capture_id is not None:  # a reprocess: the capture is there
+        if entry.capture_id is not None:  # a reprocess: the capture and its payloads are there
             self._queue("UPDATE captures SET post_id = ? WHERE id = ?", [post_id, entry.capture_id])
             return
+        raw_sha = self.payloads.keep(entry.raw, self._now)
+        response_sha = self.payloads.keep(entry.response, self._now) if entry.response is not None else None
+        pointer = item.pointer  # (set when the raw payload is the page the item was cut from)
         if not live:
             # The same item of the same source seen again (a file imported
             # twice): no second capture.

@@ -18,9 +18,13 @@ package imports none of its modules.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..model import FetchedPage, RawItem
 
@@ -71,3 +75,12 @@ class Unparsed:
 
 
 ItemStream = Iterator["RawItem | Unparsed"]
+
+
+def article_source_id(location: str) -> str:
+    """A stable source id for a file or URL read as one source: its name,
+    and a short hash of the whole location (the same file imported again
+    is the same source)."""
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(urlsplit(location).path).stem.lower()).strip("-") or "article"
+    digest = hashlib.sha1(location.encode("utf-8")).hexdigest()[:8]
+    return f"article-{stem[:40]}-{digest}"

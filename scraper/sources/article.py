@@ -28,7 +28,6 @@ everything else here is pure.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -239,12 +238,6 @@ def _mentions_leader(folded_sentence: str, leader) -> bool:
         if re.search(r"(?<!\w)" + re.escape(fold(name)) + r"(?!\w)", folded_sentence):
             return True
     return False
-
-
-def article_source_id(location: str) -> str:
-    stem = re.sub(r"[^a-z0-9]+", "-", Path(urlsplit(location).path).stem.lower()).strip("-") or "article"
-    digest = hashlib.sha1(location.encode("utf-8")).hexdigest()[:8]
-    return f"article-{stem[:40]}-{digest}"
 
 
 def read_article_items(location: str, source_id: str, client=None) -> Iterator[RawItem | Unparsed]:

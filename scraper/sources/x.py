@@ -645,11 +645,18 @@ def _edit_times(post_id, created: str | None, history: list) -> tuple[str | None
 
 
 def _v2_extra(tweet: dict, users: dict, tweets: dict, refs: dict) -> dict:
-    extra: dict[str, Any] = {"lang": tweet.get("lang")}
-    for name in ("conversation_id", "edit_history_tweet_ids", "in_reply_to_user_id"):
-        if tweet.get(name):
-            extra[name] = tweet[name]
+    # What the post's columns do not say already (the raw payload keeps the rest):
+    # the raw language code when it is not the post's language, the
+    # conversation when it is another post's, the edit history when there was an edit.
+    lang, own_id = tweet.get("lang"), str(tweet["id"])
+    extra: dict[str, Any] = {"lang": lang} if lang and _language(lang) != lang else {}
     history = tweet.get("edit_history_tweet_ids") or []
+    if tweet.get("conversation_id") and str(tweet["conversation_id"]) != own_id:
+        extra["conversation_id"] = tweet["conversation_id"]
+    if len(history) > 1 or (history and str(history[0]) != own_id):
+        extra["edit_history_tweet_ids"] = history
+    if tweet.get("in_reply_to_user_id"):
+        extra["in_reply_to_user_id"] = tweet["in_reply_to_user_id"]
     if history and str(history[-1]) != str(tweet["id"]):
         extra["superseded_by"] = str(history[-1])  # an older version of an edited post
     if tweet.get("note_tweet"):
