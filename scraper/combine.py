@@ -70,6 +70,9 @@ from .errors import MergeRefused
 from .http import utc_now
 from .schema import FTS_INSERT_TRIGGER, index_new_posts_sql, migrations
 
+# Up to this many new posts, the reactions rows are refreshed by post id;
+# beyond it, the whole table at once (faster than a list that long).
+REFRESH_BY_ID_LIMIT = 50_000
 # sqlite3's limit on attached databases (SQLITE_MAX_ATTACHED, 10 in the builds we use).
 MAX_INPUTS = 10
 
@@ -318,11 +321,12 @@ class _Merger:
             "CREATE TEMP TABLE IF NOT EXISTS merge_runs (src_id INTEGER PRIMARY KEY, out_id INTEGER, new INTEGER)",
             "CREATE TEMP TABLE IF NOT EXISTS merge_existing (id TEXT PRIMARY KEY)",
             "CREATE TEMP TABLE IF NOT EXISTS merge_fetches (src_id INTEGER PRIMARY KEY, out_id INTEGER)",
+            "CREATE TEMP TABLE IF NOT EXISTS merge_new_posts (id TEXT PRIMARY KEY)",
         ):
             db.execute(statement)
 
     def drop_temp(self) -> None:
-        for name in ("merge_accounts", "merge_runs", "merge_existing", "merge_fetches"):
+        for name in ("merge_accounts", "merge_runs", "merge_existing", "merge_fetches", "merge_new_posts"):
             self.db.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
     def merge_one(self, src: str, found: InputArchive) -> InputResult:
@@ -527,6 +531,9 @@ class _Merger:
                 db.execute(trigger[0])
         db.execute(index_new_posts_sql(), [indexed_up_to])
         self.inserted_posts += added
+        if self.inserted_posts <= REFRESH_BY_ID_LIMIT:  # (more: the whole table is refreshed at the end)
+            db.execute(f"INSERT OR IGNORE INTO temp.merge_new_posts (id) SELECT s.id FROM {src}.posts s "
+                       "WHERE NOT EXISTS (SELECT 1 FROM temp.merge_existing e WHERE e.id = s.id)")
         versions = columns_of(db, "post_versions")[1:]  # (not the row id)
         db.execute(
             f"INSERT INTO main.post_versions ({', '.join(versions)}) SELECT {', '.join('v.' + c for c in versions)} "
@@ -699,10 +706,13 @@ class _Merger:
         if (self.roster_changed and self.had_posts) or roster_conflicts:
             archive.elections.refresh_roster_names()
             refresh_reaction_rows(self.db)
-        elif self.inserted_posts:
+        elif self.inserted_posts > REFRESH_BY_ID_LIMIT:
             refresh_reaction_rows(self.db)
-        elif self.touched_posts:
-            refresh_reaction_rows(self.db, post_ids=sorted(self.touched_posts))
+        else:
+            new = [row[0] for row in self.db.execute("SELECT id FROM temp.merge_new_posts")]
+            changed = sorted(self.touched_posts.union(new))
+            if changed:
+                refresh_reaction_rows(self.db, post_ids=changed)
 
 
 def post_states(db, schema: str, row: dict) -> list[dict]:

@@ -293,6 +293,14 @@ def test_rendezvous_assignment_is_stable():
         sharding.parse_shard("4/3")
 
 
+def test_scrape_refuses_a_bad_shard_before_touching_the_archive(tmp_path):
+    db = tmp_path / "archive.db"
+    result = CliRunner().invoke(cli, ["scrape", "--shard", "0/3", "--db", str(db),
+                                      "--config", str(ROOT / "tests/fixtures/config/valdoria.yml")])
+    assert result.exit_code == 2 and "--shard '0/3'" in result.output
+    assert not db.exists()
+
+
 def test_every_table_has_a_merge_rule(archive):
     combine.check_tables_known(archive.db)
 
@@ -361,3 +369,57 @@ def test_a_merge_killed_with_9_leaves_the_output_as_it_was_and_a_rerun_finishes(
     reference = tmp_path / "reference.db"
     combine.merge_archives(reference, shards)
     assert content(out) == content(reference) == content(single)
+
+
+# --- two archives that disagree --------------------------------------------------------
+
+
+def imported(path: Path, config, lines_file: Path) -> Path:
+    from scraper.scrape import import_file
+
+    archive = Archive(path)
+    archive.migrate()
+    archive.load_config(config)
+    result = import_file(archive, "twarc2-jsonl", str(lines_file), config=config, workers=0)
+    assert result.status == "ok", result.error
+    return path
+
+
+def test_a_post_seen_differently_merges_its_states_and_roster_differences_are_conflicts(tmp_path, valdoria_config):
+    from scraper.config import load_config
+
+    fixture = ROOT / "tests" / "fixtures" / "imports" / "twarc2-search.jsonl"
+    first = imported(tmp_path / "a.db", valdoria_config, fixture)
+    # The same pages fetched later: one post's likes grew; and a roster whose leader is named otherwise.
+    later = tmp_path / "later.jsonl"
+    text = fixture.read_text(encoding="utf-8").replace('"like_count": ', '"like_count": 1000', 1)
+    later.write_text(text.replace('"retrieved_at": "', '"retrieved_at": "2027-', 1) if '"retrieved_at": "' in text
+                     else text, encoding="utf-8")
+    renamed = tmp_path / "renamed.yml"
+    renamed.write_text((ROOT / "tests/fixtures/config/valdoria.yml").read_text().replace(
+        "name: Rosa Ficticia\n", "name: Rosa Ficticia Pérez\n").replace("path: ../article/news-embeds.html",
+        f"path: {ROOT / 'tests/fixtures/article/news-embeds.html'}"))
+    second = imported(tmp_path / "b.db", load_config(renamed), later)
+
+    one, other = tmp_path / "ab.db", tmp_path / "ba.db"
+    combine.merge_archives(one, [first])
+    combine.merge_archives(one, [second])
+    combine.merge_archives(other, [second])
+    combine.merge_archives(other, [first])
+    a, b = content(one), content(other)
+    assert a["versions"] == b["versions"] and a["captures"] == b["captures"] and a["relevance"] == b["relevance"]
+    states = {}
+    for row in a["versions"]:
+        states.setdefault(row[0], []).append(row)
+    changed = [post for post, rows in states.items() if len(rows) == 2]
+    assert len(changed) == 1  # both states of the post whose likes grew, once each
+    assert Archive(one).db.execute("SELECT count(*) FROM posts").fetchone()[0] == len(states)
+
+    conflicts = list(Archive(one).db.query("SELECT * FROM merge_conflicts"))
+    assert [(c["table_name"], c["row_key"], c["column_name"], c["kept"], c["other"]) for c in conflicts] == [
+        ("leaders", "rosa-fictional", "name", "Rosa Ficticia", "Rosa Ficticia Pérez")]
+    kept = Archive(other).db.execute("SELECT name FROM leaders WHERE id = 'rosa-fictional'").fetchone()[0]
+    assert kept == "Rosa Ficticia Pérez"  # each output keeps its own value, and says so
+    result = CliRunner().invoke(cli, ["merge", str(tmp_path / "cli.db"), str(first), str(second)])
+    assert result.exit_code == 0 and "conflict: leaders rosa-fictional name" in result.output
+    assert "merge_conflicts" in result.output
