@@ -110,6 +110,19 @@ MERGE_RULES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 DERIVED_PREFIXES = ("posts_fts",)  # the full-text index follows posts
 
+# Tables merged by the generic rule: a row is added unless the output has one
+# with the same natural key (these columns); an integer ``id`` is renumbered,
+# and columns naming a run, an account or a fetch are mapped to the output's.
+# A new table whose rows are facts keyed by what they are about (a label of
+# a post in an election, a sighting of a reported reaction ...) needs only a
+# line here and one in MERGE_RULES.
+GENERIC_KEYS: dict[str, tuple[str, ...]] = {
+    "reported_reactions": ("election_id", "leader_id", "source_id", "evidence"),
+}
+# Columns that hold ids local to one archive file, and the map of each.
+MAPPED_COLUMNS = {"run_id": "merge_runs", "last_run_id": "merge_runs", "account_id": "merge_accounts",
+                  "fetch_id": "merge_fetches"}
+
 
 @dataclass
 class InputArchive:
@@ -355,11 +368,8 @@ class _Merger:
         counts["captures"] = self._captures(src)
         self.say("  parse errors, reported reactions, source state")
         counts["parse_errors"] = self._parse_errors(src)
-        counts["reported_reactions"] = db.execute(
-            "INSERT OR IGNORE INTO main.reported_reactions (election_id, leader_id, source_id, evidence, reported_on, "
-            "run_id, recorded_at) SELECT r.election_id, r.leader_id, r.source_id, r.evidence, r.reported_on, m.out_id, "
-            f"r.recorded_at FROM {src}.reported_reactions r LEFT JOIN temp.merge_runs m ON m.src_id = r.run_id "
-            "ORDER BY r.id").rowcount
+        for table, key in GENERIC_KEYS.items():
+            counts[table] = self._generic(src, table, key)
         self._source_state(src)
         self._merged_archives(src, found)
         return result
@@ -646,6 +656,26 @@ class _Merger:
             f"{', '.join('p.' + c for c in others)} FROM {src}.parse_errors p "
             "LEFT JOIN temp.merge_runs r ON r.src_id = p.run_id "
             f"WHERE NOT EXISTS (SELECT 1 FROM main.parse_errors m WHERE {same}) ORDER BY p.id").rowcount
+
+    def _generic(self, src: str, table: str, key: tuple[str, ...]) -> int:
+        """Rows added unless one with the same natural key is there (GENERIC_KEYS)."""
+        info = list(self.db.execute(f"PRAGMA main.table_info({table})"))
+        renumbered = {row[1] for row in info if row[5] == 1 and row[2].upper() == "INTEGER"}
+        columns = [row[1] for row in info if row[1] not in renumbered]
+        joins, value = [], {}
+        for column in columns:
+            if column in MAPPED_COLUMNS:
+                alias = f"map_{column}"
+                joins.append(f"LEFT JOIN temp.{MAPPED_COLUMNS[column]} {alias} ON {alias}.src_id = t.{column}")
+                value[column] = f"{alias}.out_id"
+            else:
+                value[column] = f"t.{column}"
+        same = " AND ".join(f"m.{column} IS {value[column]}" for column in key)
+        order = ", ".join(f"t.{column}" for column in (sorted(renumbered) or key))
+        return self.db.execute(
+            f"INSERT INTO main.{table} ({', '.join(columns)}) SELECT {', '.join(value[c] for c in columns)} "
+            f"FROM {src}.{table} t {' '.join(joins)} WHERE NOT EXISTS (SELECT 1 FROM main.{table} m WHERE {same}) "
+            f"ORDER BY {order}").rowcount
 
     def _source_state(self, src: str) -> None:
         columns = [c for c in columns_of(self.db, "source_state") if c not in ("source_id", "account")]

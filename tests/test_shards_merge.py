@@ -110,7 +110,8 @@ class SimulatedX:
 
 def article_text() -> str:
     """A news report quoting the first post of some accounts as plain text (no ids)."""
-    lines = ["Leaders of the region react to the fictional Valdoria election.", ""]
+    lines = ["Leaders of the region react to the fictional Valdoria election.", "",
+             "Hugo Novela and Bruno Inventado congratulated the people of Valdoria on the election.", ""]
     for number in (0, 2, 4, 6, 8):
         tweet = tweets_of(number)[-1]
         user = user_of(number)
@@ -196,6 +197,9 @@ def content(db: Path) -> dict[str, list]:
             "reactions": conn.execute(
                 "SELECT election, post_id, country_code, role_kind, author, text, hours_after_result "
                 "FROM reactions ORDER BY election, post_id").fetchall(),
+            "reported_reactions": conn.execute(
+                "SELECT election_id, leader_id, source_id, evidence, reported_on FROM reported_reactions "
+                "ORDER BY 1, 2, 3, 4").fetchall(),
             "parse_errors": conn.execute(
                 "SELECT source_id, format, location, reason, raw_sha256 FROM parse_errors ORDER BY 1, 3, 5").fetchall(),
         }
@@ -241,6 +245,7 @@ def test_shards_merged_in_any_order_hold_what_one_archive_holds(tmp_path, scrape
     single, shards = scraped
     expected = content(single)
     assert len(expected["posts"]) == len(LEADERS) * POSTS_PER_ACCOUNT  # the quotes joined their posts
+    assert {"bruno-inventado", "hugo-novela"} <= {row[1] for row in expected["reported_reactions"]}
     assert all(not row[3] for row in expected["posts"])  # (id_is_derived) no quote left without its post
     # Every shard holds a part; together, every account once.
     parts = [Archive(path).db["posts"].count for path in shards]
