@@ -242,11 +242,14 @@ def merge_archives(output: str | Path, inputs: list[str | Path],
     for path in inputs:
         if _same_file(output, Path(path)) or Path(path).resolve() == output.resolve():
             raise MergeRefused(f"{path}: is the output archive itself; merge into a new or another file")
-    checked = {}
+    checked: dict[Path, InputArchive] = {}
     for path in inputs:
         say(f"checking {path}")
         found = check_input(path)
-        checked.setdefault(found.archive_id, found)  # the same archive twice is merged once
+        # The same file named twice is merged once. (Two copies of one archive
+        # taken at different times are both merged: rows already there are
+        # found by their keys.)
+        checked.setdefault(Path(path).resolve(), found)
     if output.exists():
         say(f"checking {output}")
         _check_output(output)
@@ -257,7 +260,7 @@ def merge_archives(output: str | Path, inputs: list[str | Path],
         db = archive.db
         check_tables_known(db)
         own_id = db.execute("SELECT value FROM archive_info WHERE key = 'archive_id'").fetchone()[0]
-        ordered = sorted(checked.values(), key=lambda found: found.archive_id)
+        ordered = sorted(checked.values(), key=lambda found: (found.archive_id, str(found.path)))
         if any(found.archive_id == own_id for found in ordered):
             same = next(found for found in ordered if found.archive_id == own_id)
             raise MergeRefused(f"{same.path}: is a copy of the output archive (the same archive id); nothing to merge")
