@@ -328,7 +328,8 @@ class _Merger:
         self.say = say
         self.conflicts: list[dict] = []
         self.touched_posts: set[str] = set()  # merged rows: their reactions rows are refreshed
-        self.inserted_posts = 0
+        self.new_in_input = 0  # posts the current input added
+        self.uncopied_posts = 0  # new posts whose reactions rows could not be copied from their input
         self.roster_changed = False
         self.had_posts = db.execute("SELECT 1 FROM posts LIMIT 1").fetchone() is not None
         self.now = utc_now()
@@ -366,6 +367,7 @@ class _Merger:
         self.say("  posts")
         counts["posts"], counts["posts_merged"] = self._posts(src)
         counts["relevance"] = self._relevance(src)
+        self._reaction_rows(src)
         self.say("  fetches and captures")
         counts["fetches"] = self._fetches(src)
         counts["captures"] = self._captures(src)
@@ -543,10 +545,7 @@ class _Merger:
             if trigger:
                 db.execute(trigger[0])
         db.execute(index_new_posts_sql(), [indexed_up_to])
-        self.inserted_posts += added
-        if self.inserted_posts <= REFRESH_BY_ID_LIMIT:  # (more: the whole table is refreshed at the end)
-            db.execute(f"INSERT OR IGNORE INTO temp.merge_new_posts (id) SELECT s.id FROM {src}.posts s "
-                       "WHERE NOT EXISTS (SELECT 1 FROM temp.merge_existing e WHERE e.id = s.id)")
+        self.new_in_input = added
         versions = columns_of(db, "post_versions")[1:]  # (not the row id)
         db.execute(
             f"INSERT INTO main.post_versions ({', '.join(versions)}) SELECT {', '.join('v.' + c for c in versions)} "
@@ -604,6 +603,33 @@ class _Merger:
             "score = max(score, excluded.score) "
             "WHERE excluded.score > score OR (excluded.score IS score AND excluded.matched_terms > matched_terms)"
         ).rowcount
+
+    def _reaction_rows(self, src: str) -> None:
+        """The reactions rows of the posts this input added: copied from it
+        when it computed them from the same roster and elections (no
+        conflict, every account with the same leader), else refreshed at
+        the end."""
+        db = self.db
+        if not self.new_in_input:
+            return
+        differing_leaders = db.execute(
+            f"SELECT count(*) FROM temp.merge_accounts m JOIN {src}.accounts s ON s.id = m.src_id "
+            "JOIN main.accounts o ON o.id = m.out_id WHERE s.leader_id IS NOT o.leader_id").fetchone()[0]
+        same_roster = not differing_leaders and not any(
+            c["origin"] == self.origin and c["table_name"] in ("elections", "leaders", "roles", "accounts")
+            for c in self.conflicts)
+        new = "NOT EXISTS (SELECT 1 FROM temp.merge_existing e WHERE e.id = {0})"
+        if same_roster:
+            columns = [c for c in columns_of(db, "reactions") if c != "post_rowid"]
+            db.execute(
+                f"INSERT INTO main.reactions ({', '.join(columns)}, post_rowid) "
+                f"SELECT {', '.join('r.' + c for c in columns)}, p.rowid FROM {src}.reactions r "
+                f"JOIN main.posts p ON p.id = r.post_id WHERE {new.format('r.post_id')} ORDER BY r.election, r.post_id")
+            return
+        self.uncopied_posts += self.new_in_input
+        if self.uncopied_posts <= REFRESH_BY_ID_LIMIT:  # (more: the whole table is refreshed at the end)
+            db.execute(f"INSERT OR IGNORE INTO temp.merge_new_posts (id) SELECT s.id FROM {src}.posts s "
+                       f"WHERE {new.format('s.id')}")
 
     # --- provenance -------------------------------------------------------------------------
 
@@ -739,7 +765,7 @@ class _Merger:
         if (self.roster_changed and self.had_posts) or roster_conflicts:
             archive.elections.refresh_roster_names()
             refresh_reaction_rows(self.db)
-        elif self.inserted_posts > REFRESH_BY_ID_LIMIT:
+        elif self.uncopied_posts > REFRESH_BY_ID_LIMIT:
             refresh_reaction_rows(self.db)
         else:
             new = [row[0] for row in self.db.execute("SELECT id FROM temp.merge_new_posts")]
