@@ -123,7 +123,7 @@ def test_an_archive_with_the_former_view_is_migrated_with_its_rows(tmp_path, val
     archive.register_source("test", "article", "test")
     archive.store([quote("Parabéns, presidenta eleita Rosa Ficticia! #EleicoesFicticias")], archive.start_run("test"))
     as_view = archive.db.execute("SELECT * FROM reactions").fetchall()
-    assert archive.migrate() == ["m008_reactions_table"]
+    assert archive.migrate()[:1] == ["m008_reactions_table"]  # (and any later migration)
     assert "reactions" in archive.db.table_names()
     assert archive.db.execute("SELECT * FROM reactions").fetchall() == as_view
 
