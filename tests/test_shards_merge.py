@@ -355,9 +355,8 @@ def test_a_merge_killed_with_9_leaves_the_output_as_it_was_and_a_rerun_finishes(
     combine.merge_archives(out, [shards[0]])
     before = _dump(out)
     for step in ("  fetches and captures",):
-        process = subprocess.Popen([sys.executable, "-c", MERGE_SCRIPT, str(out), *map(str, shards[1:])],
-                                   cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        try:
+        with subprocess.Popen([sys.executable, "-c", MERGE_SCRIPT, str(out), *map(str, shards[1:])],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True) as process:
             seen = 0
             for line in process.stdout:
                 if line.startswith(step):
@@ -365,7 +364,6 @@ def test_a_merge_killed_with_9_leaves_the_output_as_it_was_and_a_rerun_finishes(
                 if seen == (2 if step.startswith("  ") else 1):  # inside the second input, or after both
                     os.kill(process.pid, signal.SIGKILL)
                     break
-        finally:
             process.wait(20)
         assert process.returncode == -signal.SIGKILL
         assert Archive(out).db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
