@@ -270,18 +270,24 @@ def merge_archives(output: str | Path, inputs: list[str | Path],
                 alias = f"merge_in_{number}"
                 db.execute("ATTACH DATABASE ? AS " + alias, [str(found.path)])
                 aliases.append(alias)
-            with archive.write():
-                db.execute("PRAGMA defer_foreign_keys = ON")
-                merger = _Merger(db, own_id, say)
-                for alias, found in zip(aliases, ordered):
-                    say(f"merging {found.path} (archive {found.archive_id[:12]}, {found.posts} posts)")
-                    result.inputs.append(merger.merge_one(alias, found))
-                say("joining quotes without an id to their posts")
-                result.quotes_joined = merger.join_quotes()
-                say("refreshing the reactions table")
-                merger.refresh_derived(archive)
-                result.conflicts = merger.conflicts
-                merger.drop_temp()
+            try:
+                with archive.write():
+                    db.execute("PRAGMA defer_foreign_keys = ON")
+                    merger = _Merger(db, own_id, say)
+                    for alias, found in zip(aliases, ordered):
+                        say(f"merging {found.path} (archive {found.archive_id[:12]}, {found.posts} posts)")
+                        result.inputs.append(merger.merge_one(alias, found))
+                    say("joining quotes without an id to their posts")
+                    result.quotes_joined = merger.join_quotes()
+                    say("refreshing the reactions table")
+                    merger.refresh_derived(archive)
+                    result.conflicts = merger.conflicts
+                    merger.drop_temp()
+            except sqlite3.IntegrityError as exc:
+                # (an input whose rows name rows it lacks: the transaction is rolled back)
+                raise MergeRefused(f"{output}: the merged rows would break a reference ({exc}): an input holds "
+                                   "rows that name rows it lacks (check it with PRAGMA foreign_key_check); "
+                                   "nothing was changed") from None
         finally:
             for alias in aliases:
                 try:
@@ -530,7 +536,8 @@ class _Merger:
         db.execute(f"INSERT INTO temp.merge_existing (id) SELECT s.id FROM {src}.posts s "
                    "WHERE EXISTS (SELECT 1 FROM main.posts m WHERE m.id = s.id)")
         columns = columns_of(db, "posts")
-        chosen = ", ".join("coalesce(a.out_id, s.account_id)" if c == "account_id" else f"s.{c}" for c in columns)
+        # (an account id the input does not hold, a dangling reference, becomes NULL: never another account)
+        chosen = ", ".join("a.out_id" if c == "account_id" else f"s.{c}" for c in columns)
         indexed_up_to = db.execute("SELECT coalesce(max(rowid), 0) FROM main.posts").fetchone()[0]
         trigger = db.execute("SELECT sql FROM main.sqlite_master WHERE type = 'trigger' AND name = ?",
                              [FTS_INSERT_TRIGGER]).fetchone()
@@ -564,7 +571,7 @@ class _Merger:
         return (
             f"SELECT s.id FROM temp.merge_existing e JOIN {src}.posts s ON s.id = e.id JOIN main.posts m ON m.id = e.id "
             "LEFT JOIN temp.merge_accounts a ON a.src_id = s.account_id "
-            f"WHERE ({', '.join('s.' + c for c in compared)}, coalesce(a.out_id, s.account_id)) IS NOT "
+            f"WHERE ({', '.join('s.' + c for c in compared)}, a.out_id) IS NOT "
             f"({', '.join('m.' + c for c in compared)}, m.account_id) "
             f"OR EXISTS (SELECT 1 FROM {src}.post_versions v WHERE v.post_id = s.id AND NOT EXISTS ("
             "SELECT 1 FROM main.post_versions w WHERE w.post_id = v.post_id AND w.content_hash = v.content_hash "
@@ -577,7 +584,7 @@ class _Merger:
         mine = dict(zip(columns, db.execute(f"SELECT {listed} FROM main.posts WHERE id = ?", [post_id]).fetchone()))
         theirs = dict(zip(columns, db.execute(f"SELECT {listed} FROM {src}.posts WHERE id = ?", [post_id]).fetchone()))
         mapped = db.execute("SELECT out_id FROM temp.merge_accounts WHERE src_id = ?", [theirs["account_id"]]).fetchone()
-        theirs["account_id"] = mapped[0] if mapped else theirs["account_id"]
+        theirs["account_id"] = mapped[0] if mapped else None
         row, states = merge_post_rows(mine, theirs, post_states(db, "main", mine), post_states(db, src, theirs))
         changed = {c: row[c] for c in columns if c != "id" and row[c] != mine[c]}
         if changed:

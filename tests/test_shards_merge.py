@@ -426,3 +426,16 @@ def test_a_post_seen_differently_merges_its_states_and_roster_differences_are_co
     result = CliRunner().invoke(cli, ["merge", str(tmp_path / "cli.db"), str(first), str(second)])
     assert result.exit_code == 0 and "conflict: leaders rosa-fictional name" in result.output
     assert "merge_conflicts" in result.output
+
+
+def test_a_dangling_account_reference_becomes_null_never_another_account(tmp_path, valdoria_config):
+    fixture = ROOT / "tests" / "fixtures" / "imports" / "twarc2-search.jsonl"
+    first = imported(tmp_path / "a.db", valdoria_config, fixture)
+    with sqlite3.connect(first) as conn:  # an input written with foreign keys off, its account row lost
+        post_id, account_id = conn.execute(
+            "SELECT id, account_id FROM posts WHERE account_id IS NOT NULL ORDER BY id LIMIT 1").fetchone()
+        conn.execute("DELETE FROM accounts WHERE id = ?", [account_id])
+    out = tmp_path / "out.db"
+    combine.merge_archives(out, [first])
+    assert Archive(out).db.execute("SELECT account_id FROM posts WHERE id = ?", [post_id]).fetchone() == (None,)
+    assert Archive(out).db.execute("PRAGMA foreign_key_check").fetchall() == []
