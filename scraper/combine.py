@@ -109,6 +109,8 @@ MERGE_RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "_sqlite_migrations": ((), "checked equal before merging"),
 }
 DERIVED_PREFIXES = ("posts_fts",)  # the full-text index follows posts
+# What the reactions rows and the roster names on posts are computed from.
+ROSTER_TABLES = ("elections", "leaders", "roles", "accounts")
 
 # Tables merged by the generic rule: a row is added unless the output has one
 # with the same natural key (these columns); an integer ``id`` is renumbered,
@@ -337,6 +339,7 @@ class _Merger:
         self.new_in_input = 0  # posts the current input added
         self.uncopied_posts = 0  # new posts whose reactions rows could not be copied from their input
         self.roster_changed = False
+        self.roster_differs: set[str] = set()  # inputs whose roster or elections differ from the output's
         self.had_posts = db.execute("SELECT 1 FROM posts LIMIT 1").fetchone() is not None
         self.now = utc_now()
         for statement in (
@@ -390,6 +393,8 @@ class _Merger:
     def _conflict(self, table: str, key: str, column: str, kept, other) -> None:
         found = {"origin": self.origin, "table_name": table, "row_key": key, "column_name": column,
                  "kept": None if kept is None else str(kept), "other": None if other is None else str(other)}
+        if table in ROSTER_TABLES:
+            self.roster_differs.add(self.origin)  # (found again on a second merge too)
         inserted = self.db.execute(
             "INSERT OR IGNORE INTO merge_conflicts (origin, table_name, row_key, column_name, kept, other, recorded_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)", [*found.values(), self.now]).rowcount
@@ -622,9 +627,7 @@ class _Merger:
         differing_leaders = db.execute(
             f"SELECT count(*) FROM temp.merge_accounts m JOIN {src}.accounts s ON s.id = m.src_id "
             "JOIN main.accounts o ON o.id = m.out_id WHERE s.leader_id IS NOT o.leader_id").fetchone()[0]
-        same_roster = not differing_leaders and not any(
-            c["origin"] == self.origin and c["table_name"] in ("elections", "leaders", "roles", "accounts")
-            for c in self.conflicts)
+        same_roster = not differing_leaders and self.origin not in self.roster_differs
         new = "NOT EXISTS (SELECT 1 FROM temp.merge_existing e WHERE e.id = {0})"
         if same_roster:
             columns = [c for c in columns_of(db, "reactions") if c != "post_rowid"]
@@ -768,8 +771,7 @@ class _Merger:
         """The roster names on posts and the reactions table, for what changed."""
         from .reaction_rows import refresh_reaction_rows
 
-        roster_conflicts = any(c["table_name"] in ("leaders", "roles", "accounts") for c in self.conflicts)
-        if (self.roster_changed and self.had_posts) or roster_conflicts:
+        if (self.roster_changed and self.had_posts) or self.roster_differs:
             archive.elections.refresh_roster_names()
             refresh_reaction_rows(self.db)
         elif self.uncopied_posts > REFRESH_BY_ID_LIMIT:

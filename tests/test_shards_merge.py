@@ -27,6 +27,7 @@ from scraper.archive import Archive
 from scraper.cli import cli
 from scraper.config import load_config
 from scraper.http import PoliteClient
+from scraper.reaction_rows import refresh_reaction_rows
 from scraper.scrape import ScrapeOptions, run_scrape
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,6 +207,16 @@ def content(db: Path) -> dict[str, list]:
     return found
 
 
+def stale_reaction_rows(db: Path) -> int:
+    """How many reactions rows a refresh would write (then rolled back)."""
+    conn = sqlite3.connect(db)
+    try:
+        return refresh_reaction_rows(conn)
+    finally:
+        conn.rollback()
+        conn.close()
+
+
 def _plain(codec: str, data: bytes) -> bytes:
     if codec == "zlib":
         return zlib.decompress(data)
@@ -264,6 +275,7 @@ def test_shards_merged_in_any_order_hold_what_one_archive_holds(tmp_path, scrape
         assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert archive.db.execute("SELECT count(*) FROM posts_fts").fetchone()[0] == archive.db["posts"].count
         archive.db.execute("INSERT INTO posts_fts(posts_fts) VALUES ('integrity-check')")
+        assert stale_reaction_rows(merged) == 0  # copied or refreshed, the rows are current
         origins = {row[0] for row in archive.db.execute("SELECT origin FROM scrape_runs")}
         assert len(origins) == 3 and None not in origins  # every run marked with its archive
         assert archive.db["merged_archives"].count == 3
@@ -421,6 +433,8 @@ def test_a_post_seen_differently_merges_its_states_and_roster_differences_are_co
     conflicts = list(Archive(one).db.query("SELECT * FROM merge_conflicts"))
     assert [(c["table_name"], c["row_key"], c["column_name"], c["kept"], c["other"]) for c in conflicts] == [
         ("leaders", "rosa-fictional", "name", "Rosa Ficticia", "Rosa Ficticia Pérez")]
+    for merged in (one, other):  # the reactions rows are what the merged roster gives
+        assert stale_reaction_rows(merged) == 0
     kept = Archive(other).db.execute("SELECT name FROM leaders WHERE id = 'rosa-fictional'").fetchone()[0]
     assert kept == "Rosa Ficticia Pérez"  # each output keeps its own value, and says so
     result = CliRunner().invoke(cli, ["merge", str(tmp_path / "cli.db"), str(first), str(second)])
