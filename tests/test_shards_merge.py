@@ -366,7 +366,7 @@ def test_a_merge_killed_with_9_leaves_the_output_as_it_was_and_a_rerun_finishes(
     out = tmp_path / "out.db"
     combine.merge_archives(out, [shards[0]])
     before = _dump(out)
-    for step in ("  fetches and captures",):
+    for step in ("  fetches and captures", "refreshing the reactions table"):  # mid-input; at the last step
         with subprocess.Popen([sys.executable, "-c", MERGE_SCRIPT, str(out), *map(str, shards[1:])],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True) as process:
             seen = 0
