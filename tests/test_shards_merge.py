@@ -355,9 +355,15 @@ def test_refused_inputs_change_nothing(tmp_path, scraped):
 
 
 MERGE_SCRIPT = """
-import sys
+import os, sys, time
 from scraper import combine
-combine.merge_archives(sys.argv[1], sys.argv[2:], progress=lambda m: print(m, flush=True))
+seen = []
+def progress(message):
+    print(message, flush=True)
+    seen.append(message)
+    if seen.count(os.environ["STOP_AT"]) == int(os.environ["STOP_AFTER"]):
+        time.sleep(60)  # inside the merge's transaction: the test kills the process here
+combine.merge_archives(sys.argv[1], sys.argv[2:], progress=progress)
 """
 
 
@@ -366,14 +372,14 @@ def test_a_merge_killed_with_9_leaves_the_output_as_it_was_and_a_rerun_finishes(
     out = tmp_path / "out.db"
     combine.merge_archives(out, [shards[0]])
     before = _dump(out)
-    for step in ("  fetches and captures", "refreshing the reactions table"):  # mid-input; at the last step
+    # Inside the second input; at the last step before the commit.
+    for step, count in (("  fetches and captures", 2), ("refreshing the reactions table", 1)):
+        environment = {**os.environ, "STOP_AT": step, "STOP_AFTER": str(count)}
         with subprocess.Popen([sys.executable, "-c", MERGE_SCRIPT, str(out), *map(str, shards[1:])],
-                              cwd=ROOT, stdout=subprocess.PIPE, text=True) as process:
-            seen = 0
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True, env=environment) as process:
             for line in process.stdout:
-                if line.startswith(step):
-                    seen += 1
-                if seen == (2 if step.startswith("  ") else 1):  # inside the second input, or after both
+                count -= line.rstrip("\n") == step
+                if count == 0:
                     os.kill(process.pid, signal.SIGKILL)
                     break
             process.wait(20)
