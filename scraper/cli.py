@@ -66,7 +66,7 @@ def cli():
     Exit codes: 0 ok; 1 some sources (or imported inputs) failed, the
     others were archived; 2 usage, config or input error (an import whose
     every input failed); 3 archive locked; 4 archive cannot be opened or
-    written.
+    written; 5 a merge refused an input (nothing changed).
     """
 
 
@@ -106,7 +106,10 @@ def init(db_path, config_path):
               help="Re-check posts younger than this many days for edits, new counts and deletions (0: off).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="One summary line per source as text, or JSON lines (for cron and CI).")
-def scrape(db_path, config_path, only, since, full, recheck_days, log_format):
+@click.option("--shard", metavar="K/N", default=None,
+              help="Scrape only shard K of N: a stable share of the roster's accounts and of the other sources "
+                   "(rendezvous hashing; merge the shards' archives with 'reactions merge'). See docs/scaling.md.")
+def scrape(db_path, config_path, only, since, full, recheck_days, log_format, shard):
     """Run every source of the config into the archive.
 
     Incremental: each source and account continues from the state saved in
@@ -119,15 +122,19 @@ def scrape(db_path, config_path, only, since, full, recheck_days, log_format):
         reactions scrape
         reactions scrape --config elections/peru-2021.yml --db archive.db --source seed-report-text
         reactions scrape --since 2021-06-06 --log-format json >> scrape.jsonl
+        reactions scrape --shard 2/3 --db shard-2.db    # one of three machines
     """
     from .archive import Archive
     from .config import load_config
     from .scrape import ScrapeOptions, run_scrape
+    from .sharding import parse_shard
 
+    chosen_shard = parse_shard(shard) if shard is not None else None
     config = load_config(config_path)
     archive = Archive(db_path)
     options = ScrapeOptions(
-        since=since.strftime("%Y-%m-%dT00:00:00Z") if since else None, full=full, recheck_days=recheck_days
+        since=since.strftime("%Y-%m-%dT00:00:00Z") if since else None, full=full, recheck_days=recheck_days,
+        shard=chosen_shard,
     )
 
     def report(result):
@@ -436,6 +443,55 @@ def reprocess(db_path):
         f"{stats.new_versions} later versions, {stats.relevant} relevant sightings; "
         f"{stats.resolved_errors} earlier parse errors now read"
     )
+
+
+@cli.command()
+@click.argument("output", type=click.Path(dir_okay=False))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print what was merged as JSON.")
+def merge(output, inputs, as_json):
+    """Merge archives (the shards of 'reactions scrape --shard K/N', or any
+    archives of this version) into OUTPUT, created if missing.
+
+    Lossless: posts by identity (quotes without an id join their post),
+    every version, capture and raw payload kept once, parse errors, run logs
+    marked with their origin archive, source state; roster and election
+    differences are kept as OUTPUT has them and listed as conflicts. Merging
+    the same archive again adds nothing; the order of the inputs does not
+    change the content. One transaction: a merge killed at any moment leaves
+    OUTPUT as it was. Inputs are only read. An input of a newer or unknown
+    schema, a damaged one, or OUTPUT itself is refused (exit code 5) and
+    nothing is changed. See docs/scaling.md.
+
+    \b
+    Example:
+        reactions merge archive.db shard-1.db shard-2.db shard-3.db
+        reactions merge archive.db shard-2.db       # again later: adds only what is new
+        reactions merge --json merged.db a.db b.db | jq .inputs
+    """
+    from .combine import merge_archives
+
+    progress = (lambda message: click.echo(message, err=True)) if not as_json else None
+    result = merge_archives(output, list(inputs), progress=progress)
+    if as_json:
+        click.echo(json.dumps({
+            "output": str(result.output),
+            "inputs": [vars(item) for item in result.inputs],
+            "quotes_joined": result.quotes_joined,
+            "conflicts": result.conflicts,
+        }, indent=2, ensure_ascii=False))
+        return
+    for item in result.inputs:
+        counts = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in item.counts.items())
+        shard = f" (shard {item.shard})" if item.shard else ""
+        click.echo(f"{item.path}{shard}: added {counts}")
+    if result.quotes_joined:
+        click.echo(f"{result.quotes_joined} quotes without an id joined the posts they quote")
+    for conflict in result.conflicts:
+        click.echo(f"conflict: {conflict['table_name']} {conflict['row_key']} {conflict['column_name']}: kept "
+                   f"{conflict['kept']!r}, {conflict['origin'][:12]} has {conflict['other']!r}")
+    click.echo(f"{output}: merged {len(result.inputs)} archives"
+               + (f"; {len(result.conflicts)} conflicts recorded in merge_conflicts" if result.conflicts else ""))
 
 
 @cli.group()

@@ -40,8 +40,12 @@ OTHER_TABLES = tuple(t for t in TABLES if t != "reactions")
 @click.option("--since", metavar="DATE", help="Only posts created on or after this UTC date or date-time.")
 @click.option("--until", metavar="DATE", help="Only posts created on or before this UTC date (the whole day) or date-time.")
 @click.option("--overwrite", is_flag=True, help="Replace FOLDER when it holds an earlier export.")
+@click.option("--partition", default=None, metavar="COLUMNS",
+              help="With --format parquet: write the reactions in a Hive layout, one folder level per column "
+                   "(data/reactions/election=.../platform=.../month=.../part-0.parquet) for DuckDB, Spark and "
+                   "BigQuery; columns from election, platform, month, country_code, role_kind, language.")
 def export_command(folder, db_path, format_name, tables, elections, countries, role_kinds, platforms, languages,
-                   since, until, overwrite):
+                   since, until, overwrite, partition):
     """Export reactions as a Frictionless Data Package in FOLDER: the tables
     (CSV, JSONL or Parquet) with datapackage.json, a README with provenance,
     dehydrated id lists per platform (ids/x.txt ...) and SHA256SUMS.
@@ -54,6 +58,7 @@ def export_command(folder, db_path, format_name, tables, elections, countries, r
         reactions export exports/peru-2021 --election peru-2021
         reactions export exports/heads --format parquet --role-kind head_of_state --include all
         reactions export exports/june --platform x --language es --since 2021-06-06 --until 2021-06-30
+        reactions export exports/lake --format parquet --partition election,platform,month
     """
     if not Path(db_path).is_file():
         raise ArchiveUnwritableError(f"{db_path}: no archive here yet; run 'reactions scrape' first")
@@ -68,7 +73,8 @@ def export_command(folder, db_path, format_name, tables, elections, countries, r
     )
     chosen = OTHER_TABLES if "all" in tables else tuple(tables)
     result = export_package(
-        db_path, folder, format_name=format_name, tables=chosen, filters=filters, overwrite=overwrite
+        db_path, folder, format_name=format_name, tables=chosen, filters=filters, overwrite=overwrite,
+        partition=partition or (),
     )
     rows = ", ".join(f"{count} {name}" for name, count in result.rows.items())
     ids = ", ".join(f"{count} {platform}" for platform, count in sorted(result.id_lists.items())) or "none"

@@ -3,7 +3,9 @@
 Exit codes (documented in the README):
 0 all sources fine; 1 some sources failed (the others were archived);
 2 usage or configuration error; 3 archive locked by another process;
-4 archive cannot be opened or written (read-only, not a database).
+4 archive cannot be opened or written (read-only, not a database);
+5 ``reactions merge`` refused an input (newer or unknown schema, damaged,
+the output itself): nothing was changed.
 """
 
 
@@ -52,3 +54,10 @@ class SourceError(ReactionArchiveError):
 
 class ParseFailure(ReactionArchiveError):
     """A raw item could not be turned into a post; it is recorded, not dropped."""
+
+
+class MergeRefused(ReactionArchiveError):
+    """An archive cannot be merged (newer or unknown schema, damaged, the
+    output itself): nothing was changed."""
+
+    exit_code = 5

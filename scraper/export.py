@@ -143,6 +143,8 @@ class _Table:
     types: list[str]
     path: str
     rows: int = 0
+    parts: list = field(default_factory=list)  # a partitioned table's files (scraper.partitioned)
+    partition: tuple[str, ...] = ()
 
 
 def _unique(values) -> tuple[str, ...]:
@@ -520,17 +522,22 @@ def _parquet_modules():
     return pyarrow, pyarrow.parquet
 
 
-def _write_parquet(path: Path, table: _Table, batches: Iterator[list], descriptions: dict) -> int:
-    """One row group per batch; JSON columns stay JSON text (as in CSV), and
-    each column carries its description as field metadata."""
-    pa, pq = _parquet_modules()
+def _parquet_schema(table: _Table, descriptions: dict):
+    pa, _ = _parquet_modules()
     arrow_types = {"integer": pa.int64(), "number": pa.float64()}
-    schema = pa.schema(
+    return pa.schema(
         [
             pa.field(name, arrow_types.get(kind, pa.string()), metadata={"description": descriptions.get(name, "")})
             for name, kind in zip(table.columns, table.types)
         ]
     )
+
+
+def _write_parquet(path: Path, table: _Table, batches: Iterator[list], descriptions: dict) -> int:
+    """One row group per batch; JSON columns stay JSON text (as in CSV), and
+    each column carries its description as field metadata."""
+    pa, pq = _parquet_modules()
+    schema = _parquet_schema(table, descriptions)
     count = 0
     with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
         for columns in batches:
@@ -662,6 +669,12 @@ def _table_schema(table: _Table, columns_meta: dict, exported: set[str]) -> dict
 def _resource(table: _Table, format_name: str, folder: Path, tables_meta: dict, exported: set[str],
               digests: dict[Path, str]) -> dict:
     meta = tables_meta.get(READ_FROM.get(table.name, table.name), {})
+    if table.parts:
+        from .partitioned import resource as partitioned_resource
+
+        fields = [f for f in _table_schema(table, meta.get("columns", {}), exported)["fields"]
+                  if f["name"] not in table.partition]
+        return partitioned_resource(table, table.parts, table.partition, fields, meta, digests, folder)
     resource = {
         "name": resource_name(table.name),
         "path": table.path,
@@ -960,6 +973,7 @@ def export_package(
     filters: ExportFilters = ExportFilters(),
     overwrite: bool = False,
     batch_size: int = BATCH_SIZE,
+    partition: tuple[str, ...] = (),
 ) -> ExportResult:
     """Write the reactions (and the other ``tables`` asked for) as a Data
     Package in ``folder``. The package is built beside it and moved in place
@@ -974,6 +988,7 @@ def export_package(
         raise InputError(f"cannot export {', '.join(unknown)} (exportable: {', '.join(TABLES)})")
     if format_name == "parquet":
         _parquet_modules()
+    partition = _partitioning(partition, format_name)
     filters = filters.normalised()
     folder = Path(folder)
     _check_target(folder, overwrite)
@@ -984,7 +999,8 @@ def export_package(
         (work / "data").mkdir(parents=True)
         try:
             result = _export_into(path, db, work, format_name,
-                                  [t for t in TABLES if t == "reactions" or t in tables], filters, batch_size)
+                                  [t for t in TABLES if t == "reactions" or t in tables], filters, batch_size,
+                                  partition)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -1034,8 +1050,19 @@ def _check_target(folder: Path, overwrite: bool) -> None:
         raise InputError(f"{folder}: not empty and not an earlier export (no datapackage.json); not replacing it")
 
 
+def _partitioning(partition, format_name: str) -> tuple[str, ...]:
+    """The checked --partition columns (Parquet only)."""
+    from .partitioned import parse_partition
+
+    partition = parse_partition(partition)
+    if partition and format_name != "parquet":
+        raise InputError(f"--partition writes a Hive layout of Parquet files: add --format parquet "
+                         f"(not {format_name})")
+    return partition
+
+
 def _export_into(path: Path, db, work: Path, format_name: str, names: list[str],
-                 filters: ExportFilters, batch_size: int) -> ExportResult:
+                 filters: ExportFilters, batch_size: int, partition: tuple[str, ...] = ()) -> ExportResult:
     from .publish import load_metadata
     from .schema import schema_is_current
 
@@ -1056,7 +1083,8 @@ def _export_into(path: Path, db, work: Path, format_name: str, names: list[str],
         with ExitStack() as opened:
             id_lists = _IdLists(work, digests, opened)
             tables = [
-                _write_table(db, work, name, format_name, filters, selection, batch_size, tables_meta, digests)
+                _write_table(db, work, name, format_name, filters, selection, batch_size, tables_meta, digests,
+                             partition if name == "reactions" else ())
                 for name in names
             ]
             id_lists.add_selected(db, selection)
@@ -1081,12 +1109,20 @@ def _export_into(path: Path, db, work: Path, format_name: str, names: list[str],
 
 
 def _write_table(db, work: Path, name: str, format_name: str, filters: ExportFilters, selection: _Selection,
-                 batch_size: int, tables_meta: dict, digests: dict[Path, str]) -> _Table:
+                 batch_size: int, tables_meta: dict, digests: dict[Path, str],
+                 partition: tuple[str, ...] = ()) -> _Table:
     columns, types = _columns(db, READ_FROM.get(name, name))
-    table = _Table(name, columns, types, f"data/{name}.{format_name}")
+    table = _Table(name, columns, types, f"data/{name}/" if partition else f"data/{name}.{format_name}",
+                   partition=partition)
     sql, params = _table_query(name, columns, filters, selection)
     batches = _column_batches(_rows(db, sql, params, batch_size))
-    if format_name == "parquet":
+    if partition:
+        from .partitioned import write_partitioned
+
+        schema = _parquet_schema(table, tables_meta.get(READ_FROM.get(name, name), {}).get("columns", {}))
+        table.parts = write_partitioned(work, table, batches, schema, partition, batch_size, digests)
+        table.rows = sum(part.rows for part in table.parts)
+    elif format_name == "parquet":
         table.rows = _write_parquet(work / table.path, table, batches,
                                     tables_meta.get(READ_FROM.get(name, name), {}).get("columns", {}))
     else:

@@ -748,3 +748,45 @@ def _deduplicate_reported_reactions(db: Database) -> None:
         "(SELECT count(*) FROM reported_reaction_sightings s WHERE s.reported_reaction_id = reported_reactions.id)"
     )
     db.execute("CREATE INDEX idx_reported_reactions_leader ON reported_reactions (election_id, leader_id)")
+
+
+@migrations()
+def m010_shards_and_merges(db: Database) -> None:
+    """Archives written by several machines and merged (issue 16).
+
+    - ``archive_info``: facts about this archive file: its ``archive_id``
+      (made once, here: how a merge tells archives apart, whatever their
+      file is called) and the ``shard`` it holds (``reactions scrape
+      --shard K/N``).
+    - ``scrape_runs.origin`` and ``origin_run_id``: a run merged in from
+      another archive keeps that archive's id and its own number there
+      (a second merge of the same archive finds it, and adds nothing).
+    - ``merged_archives``: every archive merged into this one.
+    - ``merge_conflicts``: what two merged archives said differently about
+      the roster, the elections or the sources; this archive kept its own
+      value, the other is recorded here."""
+    import uuid
+
+    db["archive_info"].create({"key": str, "value": str}, pk="key")
+    db["archive_info"].insert({"key": "archive_id", "value": uuid.uuid4().hex})
+    db["scrape_runs"].add_column("origin", str)
+    db["scrape_runs"].add_column("origin_run_id", int)
+    db.execute("CREATE INDEX idx_scrape_runs_origin ON scrape_runs (origin, origin_run_id) WHERE origin IS NOT NULL")
+    db["merged_archives"].create(
+        {
+            "archive_id": str,
+            "path": str,
+            "shard": str,
+            "first_merged_at": str,
+            "last_merged_at": str,
+            "runs": int,
+            "posts": int,
+            "tool_version": str,
+        },
+        pk="archive_id",
+    )
+    db.execute(
+        "CREATE TABLE merge_conflicts (id INTEGER PRIMARY KEY, origin TEXT, table_name TEXT, row_key TEXT, "
+        "column_name TEXT, kept TEXT, other TEXT, recorded_at TEXT, "
+        "UNIQUE (origin, table_name, row_key, column_name, kept, other))"
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from . import formats, nothing_read, parallel
+from . import formats, nothing_read, parallel, sharding
 from .archive import Archive, StoreStats
 from .config import Config, SourceConfig
 from .errors import InputError, ParseFailure, ReactionArchiveError, SourceError
@@ -86,9 +86,13 @@ class ScrapeOptions:
     full: bool = False  # backfill the whole election window again
     recheck_days: int = DEFAULT_RECHECK_DAYS  # 0: no re-check pass
     progress: Callable[[str], None] | None = None  # told what is being fetched (a spinner on a terminal)
+    shard: sharding.Shard | None = None  # only this shard's accounts and sources (scraper.sharding)
 
     def as_dict(self) -> dict:
-        return {"since": self.since, "full": self.full, "recheck_days": self.recheck_days}
+        found = {"since": self.since, "full": self.full, "recheck_days": self.recheck_days}
+        if self.shard is not None:
+            found["shard"] = str(self.shard)
+        return found
 
 
 def run_scrape(
@@ -112,6 +116,7 @@ def run_scrape(
         interrupted = archive.mark_interrupted_runs()
         archive.load_config(config)
         run_id = archive.start_run("scrape", str(config.path), options.as_dict())
+        sharding.record_shard(archive, options.shard)
         own_client = client is None
         client = client or PoliteClient(contact=config.contact)
         results: list[SourceResult] = []
@@ -119,6 +124,8 @@ def run_scrape(
         try:
             for source in config.sources:
                 if only and source.id not in only:
+                    continue
+                if not sharding.runs_source(options.shard, source):
                     continue
                 if options.progress:
                     options.progress(f"{source.id} [{source.kind}]")
@@ -338,6 +345,8 @@ def _store_article(archive, config: Config | None, location: str, source_id: str
 def _scrape_requests(config: Config, source: SourceConfig, archive: Archive, options: ScrapeOptions) -> Iterator[ScrapeRequest]:
     platform = source_platform(source)
     for account in _watched_accounts(config, source, platform):
+        if not sharding.takes_account(options.shard, account):
+            continue
         if not account.platform_id:
             account.platform_id = archive.account_platform_id(platform, account.handle)
         yield ScrapeRequest(

@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
 def archive_status(archive: Archive, runs: int = 5) -> dict:
     db = archive.db
-    status = {"counts": archive.counts(), "runs": [], "problems": [], "freshness": [], "unmatched_accounts": []}
+    status = {"counts": archive.counts(), "runs": [], "problems": [], "freshness": [], "unmatched_accounts": [],
+              "shard": None, "merged_archives": [], "shards": [], "merge_conflicts": 0}
     if not db["scrape_runs"].exists():
         return status
     status["runs"] = list(
@@ -34,6 +35,7 @@ def archive_status(archive: Archive, runs: int = 5) -> dict:
                 "ORDER BY last_success_at, source_id, account"
             )
         )
+    status.update(shard_status(db))
     status["unmatched_accounts"] = list(
         db.query(
             "SELECT a.platform, a.handle, a.display_name, count(p.id) AS posts FROM accounts a "
@@ -44,10 +46,45 @@ def archive_status(archive: Archive, runs: int = 5) -> dict:
     return status
 
 
+def shard_status(db) -> dict:
+    """Which shard this archive holds (``reactions scrape --shard``), the
+    archives merged into it, and per shard the freshness of its accounts:
+    how many, and the oldest and newest last complete capture."""
+    found = {"shard": None, "merged_archives": [], "shards": [], "merge_conflicts": 0}
+    if not db["archive_info"].exists():
+        return found
+    row = db.execute("SELECT value FROM archive_info WHERE key = 'shard'").fetchone()
+    found["shard"] = row[0] if row else None
+    found["merged_archives"] = list(db.query(
+        "SELECT archive_id, shard, path, last_merged_at, runs, posts FROM merged_archives ORDER BY shard, archive_id"))
+    found["merge_conflicts"] = db["merge_conflicts"].count
+    found["shards"] = list(db.query(
+        "SELECT json_extract(r.options, '$.shard') AS shard, count(*) AS accounts, "
+        "min(s.last_success_at) AS oldest, max(s.last_success_at) AS newest "
+        "FROM source_state s JOIN scrape_runs r ON r.id = s.last_run_id "
+        "WHERE json_extract(r.options, '$.shard') IS NOT NULL GROUP BY 1 ORDER BY 1"))
+    return found
+
+
 def status_lines(status: dict, db_path: str) -> list[str]:
     lines = [f"Archive {db_path}"]
+    if status.get("shard"):
+        lines.append(f"  holds shard {status['shard']} of the roster (reactions scrape --shard)")
     for name, count in status["counts"].items():
         lines.append(f"  {name:20} {count}")
+    if status.get("merged_archives"):
+        lines.append("Merged from:")
+        for row in status["merged_archives"]:
+            shard = f"shard {row['shard']}" if row["shard"] else "unsharded"
+            lines.append(f"  {row['archive_id'][:12]} ({shard}, {row['posts']} posts, {row['runs']} runs) "
+                         f"{row['path']}, last merged {row['last_merged_at']}")
+    if status.get("merge_conflicts"):
+        lines.append(f"  {status['merge_conflicts']} merge conflicts (roster, elections or sources): "
+                     "see the merge_conflicts table")
+    if status.get("shards"):
+        lines.append("Freshness per shard (accounts, oldest and newest last complete capture):")
+        for row in status["shards"]:
+            lines.append(f"  shard {row['shard']}: {row['accounts']} accounts, {row['oldest']} .. {row['newest']}")
     if status["runs"]:
         lines.append("Last runs:")
         for run in status["runs"]:

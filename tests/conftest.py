@@ -38,3 +38,14 @@ def peru_archive(tmp_path):
     result = run_scrape(archive, load_config(PERU_CONFIG))
     assert result.exit_code == 0, [s.as_dict() for s in result.sources]
     return archive
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    """The fictional demo election (scraper.demo), built once per session;
+    tests only read it."""
+    from scraper.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    build_demo(path)
+    return path

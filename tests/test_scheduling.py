@@ -44,8 +44,8 @@ def test_crontab_line():
     check_cli_accepts(args)
 
 
-def unit(name):
-    parser = configparser.ConfigParser(strict=True, interpolation=None)
+def unit(name, strict=True):
+    parser = configparser.ConfigParser(strict=strict, interpolation=None)
     parser.optionxform = str
     parser.read(DEPLOY / "systemd" / name)
     return parser
@@ -90,3 +90,58 @@ def test_github_workflow():
     assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in steps)
     secrets = [v for step in steps for v in (step.get("env") or {}).values()]
     assert all("secrets." in v or "github.token" in v or "vars." in v for v in secrets)  # never a literal
+
+
+# --- sharded scrapes (docs/scaling.md) ------------------------------------------------
+
+
+def test_sharded_systemd_units_parse():
+    service = unit("reactions-scrape@.service")
+    args = reactions_args(service["Service"]["ExecStart"])
+    assert args[0] == "scrape" and args[args.index("--shard") + 1] == "%i/${SHARDS}"
+    assert "shard-%i.db" in args
+    check_cli_accepts(args)
+    assert unit("reactions-scrape@.timer")["Install"]["WantedBy"] == "timers.target"
+    merge = unit("reactions-merge.service", strict=False)["Service"]  # (ExecStartPost= is repeated)
+    merge_args = reactions_args(merge["ExecStart"])
+    assert merge_args[0] == "merge"
+    check_cli_accepts(merge_args)
+    serve_args = reactions_args(unit("reactions-serve.service")["Service"]["ExecStart"])
+    assert "--immutable" in serve_args and "--inspect-file" in serve_args
+    check_cli_accepts(serve_args)
+
+
+def test_sharded_github_workflow():
+    workflow = yaml.safe_load((DEPLOY / "github" / "sharded.yml").read_text())
+    scrape, merge = workflow["jobs"]["scrape"], workflow["jobs"]["merge"]
+    shards = scrape["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, int(workflow["env"]["SHARDS"]) + 1))
+    runs = "\n".join(step.get("run", "") for step in scrape["steps"])
+    line = next(l for l in runs.splitlines() if "reactions scrape" in l)
+    args = reactions_args(line.replace("${{ matrix.shard }}", "2").replace("$SHARDS", "3"))
+    assert args[args.index("--shard") + 1] == "2/3"
+    check_cli_accepts(args)
+    assert merge["needs"] == "scrape"
+    merge_runs = "\n".join(step.get("run", "") for step in merge["steps"])
+    check_cli_accepts(reactions_args(next(l for l in merge_runs.splitlines() if "reactions merge" in l)))
+    assert "datasette inspect" in merge_runs
+    secrets = [v for job in (scrape, merge) for step in job["steps"] for v in (step.get("env") or {}).values()]
+    assert all("secrets." in v or "github.token" in v or "vars." in v for v in secrets)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_sharded_systemd_analyze_verify(tmp_path):
+    bin_dir = Path(__import__("sys").executable).parent
+    if not (bin_dir / "reactions").exists():
+        pytest.skip("reactions console script not installed")
+    names = {"reactions-scrape@.service": "reactions-scrape@2.service", "reactions-scrape@.timer": "reactions-scrape@2.timer",
+             "reactions-merge.service": "reactions-merge.service", "reactions-serve.service": "reactions-serve.service"}
+    for name, instance in names.items():
+        text = (DEPLOY / "systemd" / name).read_text().replace("/srv/reaction-archive/.venv/bin", str(bin_dir))
+        text = text.replace("/srv/reaction-archive", str(tmp_path)).replace("User=reactions", "User=root")
+        text = text.replace("EnvironmentFile=/etc/reaction-archive/env", f"EnvironmentFile=-{tmp_path}/env")
+        (tmp_path / instance).write_text(text)
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", *[str(tmp_path / n) for n in names.values()]],
+                            capture_output=True, text=True)
+    ours = [l for l in (result.stdout + result.stderr).splitlines() if "reactions-" in l]
+    assert ours == [], ours

@@ -7,20 +7,12 @@ import urllib.parse
 
 import pytest
 
-from scraper.demo import build_demo
 from scraper.publish import datasette_instance
 from scraper.reaction_rows import FACETS, refresh_reaction_rows
 from scraper.model import RawItem
 
 HOSTILE_TEXT = '<script>alert("xss")</script> <img src=x onerror=alert(2)> Rosa Ficticia presidenta electa'
 HOSTILE_NAME = '<b onmouseover=alert(3)>Evil</b>'
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    build_demo(path)
-    return path
 
 
 @pytest.fixture
