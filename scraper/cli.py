@@ -455,8 +455,11 @@ def merge(output, inputs, as_json):
 
     Lossless: posts by identity (quotes without an id join their post),
     every version, capture and raw payload kept once, parse errors, run logs
-    marked with their origin archive, source state; roster and election
-    differences are kept as OUTPUT has them and listed as conflicts. Merging
+    marked with their origin archive, source state, reported reactions with
+    their sightings, reaction types (classified again where the inputs'
+    classifier differs); roster, election and milestone differences are
+    kept as OUTPUT has them and listed as conflicts; of two labels of one
+    reaction the later stays and the other is listed. Merging
     the same archive again adds nothing; the order of the inputs does not
     change the content. One transaction: a merge killed at any moment leaves
     OUTPUT as it was. Inputs are only read. An input of a newer or unknown
@@ -489,7 +492,7 @@ def merge(output, inputs, as_json):
         click.echo(f"{result.quotes_joined} quotes without an id joined the posts they quote")
     for conflict in result.conflicts:
         click.echo(f"conflict: {conflict['table_name']} {conflict['row_key']} {conflict['column_name']}: kept "
-                   f"{conflict['kept']!r}, {conflict['origin'][:12]} has {conflict['other']!r}")
+                   f"{conflict['kept']!r}, recorded {conflict['other']!r} (merging archive {conflict['origin'][:12]})")
     click.echo(f"{output}: merged {len(result.inputs)} archives"
                + (f"; {len(result.conflicts)} conflicts recorded in merge_conflicts" if result.conflicts else ""))
 

@@ -40,19 +40,26 @@ Tie rules (docs/scaling.md lists them for users):
   place, payload, pointer); **raw payloads** by hash (a parsed format wins
   over 'unparsed'); **relevance** by election and post, the higher score
   and its matched terms; **parse errors** by source, place, payload and
-  reason (a resolution wins); **reported reactions** by election, leader,
-  source and evidence.
+  reason (a resolution wins).
+- **reported reactions** one per report, as the write path finds them
+  (election, leader, and the same folded evidence or a sighting through the
+  same source), with the sightings of both archives; **reaction types**:
+  a post's class is copied when the output's classifier for the election
+  made it, else the post is classified again after the merge; a person's
+  **labels** are never lost (two labels of one reaction: the later
+  labelled stays, the other is recorded as a conflict); **milestones** are
+  configuration, merged as the roster is. (scraper/combine_types.py.)
 - **runs** by their origin archive and their number there
   (``scrape_runs.origin``); their per-source rows follow them.
 - **source state** by source and account: the later complete run wins.
-- **roster, elections and sources**: missing rows are added; a value both
+- **roster, elections, milestones and sources**: missing rows are added; a value both
   archives hold differently is kept as this archive has it and recorded in
   ``merge_conflicts`` (never silently overwritten): reload the config with
   ``reactions init`` to settle them.
 - **accounts** by platform id, else handle (as the write path finds them);
   gaps filled, first and last seen widened; a different leader is a conflict.
-- the **reactions** table and the roster names on posts are derived: they
-  are refreshed for what changed.
+- the **reactions** table, the classes of reported reactions and the
+  roster names on posts are derived: they are refreshed for what changed.
 """
 
 from __future__ import annotations
@@ -65,7 +72,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from . import __version__
+from . import __version__, combine_types
 from .errors import MergeRefused
 from .http import utc_now
 from .schema import FTS_INSERT_TRIGGER, index_new_posts_sql, migrations
@@ -98,7 +105,18 @@ MERGE_RULES: dict[str, tuple[tuple[str, ...], str]] = {
                  "page_sha256"), "add missing"),
     "captures": (("post_id", "fetch_id", "format", "location", "raw_sha256", "raw_pointer"), "add missing"),
     "parse_errors": (("source_id", "location", "raw_sha256", "reason"), "add missing; a resolution wins"),
-    "reported_reactions": (("election_id", "leader_id", "source_id", "evidence"), "add missing"),
+    "reported_reactions": (("election_id", "leader_id", "evidence_key|sighting source"),
+                           "one row per report, as the write path finds it; the earliest recorded represents it"),
+    "reported_reaction_sightings": (("reported_reaction_id", "source_id", "evidence"), "add missing"),
+    "election_milestones": (("election_id", "kind"), "an election's milestones added where there are none; "
+                            "differences recorded as conflicts"),
+    "reaction_classes": (("election_id", "post_id"), "copied when the output's classifier made them; "
+                         "else classified again after the merge"),
+    "reported_reaction_classes": (("reported_reaction_id",), "derived: classified again for the reports the merge "
+                                  "added or gave a sighting"),
+    "reaction_labels": (("election_id", "post_id|reported_reaction_id"), "add missing; two labels of one reaction: "
+                        "the later labelled stays, the other is recorded as a conflict"),
+    "classifier_state": (("name",), "derived: the classifier of every election's classes, set after the merge"),
     "source_state": (("source_id", "account"), "the later complete run wins"),
     "archive_info": (("key",), "this archive's own: not merged"),
     "merged_archives": (("archive_id",), "the input and what was merged into it"),
@@ -110,7 +128,7 @@ MERGE_RULES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 DERIVED_PREFIXES = ("posts_fts",)  # the full-text index follows posts
 # What the reactions rows and the roster names on posts are computed from.
-ROSTER_TABLES = ("elections", "leaders", "roles", "accounts")
+ROSTER_TABLES = ("elections", "leaders", "roles", "accounts", "election_milestones")
 
 # Tables merged by the generic rule: a row is added unless the output has one
 # with the same natural key (these columns); an integer ``id`` is renumbered,
@@ -119,11 +137,11 @@ ROSTER_TABLES = ("elections", "leaders", "roles", "accounts")
 # a post in an election, a sighting of a reported reaction ...) needs only a
 # line here and one in MERGE_RULES.
 GENERIC_KEYS: dict[str, tuple[str, ...]] = {
-    "reported_reactions": ("election_id", "leader_id", "source_id", "evidence"),
+    "reported_reaction_sightings": ("reported_reaction_id", "source_id", "evidence"),
 }
 # Columns that hold ids local to one archive file, and the map of each.
 MAPPED_COLUMNS = {"run_id": "merge_runs", "last_run_id": "merge_runs", "account_id": "merge_accounts",
-                  "fetch_id": "merge_fetches"}
+                  "fetch_id": "merge_fetches", "reported_reaction_id": "merge_reported"}
 
 
 @dataclass
@@ -281,6 +299,8 @@ def merge_archives(output: str | Path, inputs: list[str | Path],
                         result.inputs.append(merger.merge_one(alias, found))
                     say("joining quotes without an id to their posts")
                     result.quotes_joined = merger.join_quotes()
+                    say("classifying reaction types the inputs could not give")
+                    merger.classify()
                     say("refreshing the reactions table")
                     merger.refresh_derived(archive)
                     result.conflicts = merger.conflicts
@@ -335,25 +355,37 @@ class _Merger:
         self.own_id = own_id
         self.say = say
         self.conflicts: list[dict] = []
-        self.touched_posts: set[str] = set()  # merged rows: their reactions rows are refreshed
         self.new_in_input = 0  # posts the current input added
-        self.uncopied_posts = 0  # new posts whose reactions rows could not be copied from their input
-        self.roster_changed = False
+        self.roster_changed = False  # (the current input's roster added to the output's)
+        self.refresh_all = False  # every reactions row is refreshed at the end
         self.roster_differs: set[str] = set()  # inputs whose roster or elections differ from the output's
-        self.had_posts = db.execute("SELECT 1 FROM posts LIMIT 1").fetchone() is not None
         self.now = utc_now()
         for statement in (
             "CREATE TEMP TABLE IF NOT EXISTS merge_accounts (src_id INTEGER PRIMARY KEY, out_id INTEGER)",
             "CREATE TEMP TABLE IF NOT EXISTS merge_runs (src_id INTEGER PRIMARY KEY, out_id INTEGER, new INTEGER)",
             "CREATE TEMP TABLE IF NOT EXISTS merge_existing (id TEXT PRIMARY KEY)",
             "CREATE TEMP TABLE IF NOT EXISTS merge_fetches (src_id INTEGER PRIMARY KEY, out_id INTEGER)",
-            "CREATE TEMP TABLE IF NOT EXISTS merge_new_posts (id TEXT PRIMARY KEY)",
+            # posts whose reactions rows are refreshed at the end (not held in memory: any number)
+            "CREATE TEMP TABLE IF NOT EXISTS merge_refresh (id TEXT PRIMARY KEY)",
+            *combine_types.TEMP_TABLES,
         ):
             db.execute(statement)
 
     def drop_temp(self) -> None:
-        for name in ("merge_accounts", "merge_runs", "merge_existing", "merge_fetches", "merge_new_posts"):
+        for name in ("merge_accounts", "merge_runs", "merge_existing", "merge_fetches", "merge_refresh",
+                     *combine_types.TEMP_NAMES):
             self.db.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+    def mark_for_refresh(self, select_ids: str, params: list | None = None) -> None:
+        """The posts this query selects get their reactions rows refreshed at the end."""
+        if not self.refresh_all:
+            self.db.execute(f"INSERT OR IGNORE INTO temp.merge_refresh (id) {select_ids}", params or [])
+
+    def classifier_version(self, election_id: str) -> str:
+        """The version of the classifier the output has for an election (from its roster)."""
+        from .classify_store import _election_classifier
+
+        return _election_classifier(self.db, election_id)[0].version
 
     def merge_one(self, src: str, found: InputArchive) -> InputResult:
         db = self.db
@@ -363,8 +395,13 @@ class _Merger:
         result = InputResult(str(found.path), found.archive_id, found.shard)
         counts = result.counts
         self.say("  roster, elections and accounts")
+        had_posts = db.execute("SELECT 1 FROM main.posts LIMIT 1").fetchone() is not None
+        self.roster_changed = False
         self._roster(src)
+        combine_types.merge_milestones(self, src)
         self._accounts(src)
+        if self.roster_changed and had_posts:
+            self.refresh_all = True  # (rows already here were computed from a smaller roster)
         self.say("  sources and runs")
         self._sources(src)
         counts["runs"] = self._runs(src)
@@ -376,14 +413,18 @@ class _Merger:
         self.say("  posts")
         counts["posts"], counts["posts_merged"] = self._posts(src)
         counts["relevance"] = self._relevance(src)
-        self._reaction_rows(src)
+        counts["reaction_classes"] = combine_types.copy_classes(self, src)
         self.say("  fetches and captures")
         counts["fetches"] = self._fetches(src)
         counts["captures"] = self._captures(src)
-        self.say("  parse errors, reported reactions, source state")
+        self.say("  parse errors, reported reactions, labels, source state")
         counts["parse_errors"] = self._parse_errors(src)
+        counts["reported_reactions"] = combine_types.merge_reported(self, src)
         for table, key in GENERIC_KEYS.items():
             counts[table] = self._generic(src, table, key)
+        combine_types.count_sightings(self)
+        counts["reaction_labels"] = combine_types.merge_labels(self, src)
+        self._reaction_rows(src)
         self._source_state(src)
         self._merged_archives(src, found)
         return result
@@ -603,7 +644,8 @@ class _Merger:
                 f"INSERT INTO main.post_versions ({', '.join(VERSION_COLUMNS)}) "
                 f"VALUES ({', '.join('?' for _ in VERSION_COLUMNS)})",
                 [[post_id, *[state[c] for c in VERSION_COLUMNS[1:]]] for state in states])
-        self.touched_posts.add(post_id)
+        self.mark_for_refresh("SELECT ?", [post_id])
+        db.execute("INSERT OR IGNORE INTO temp.merge_reclassify (id) VALUES (?)", [post_id])  # (text, mentions, language)
 
     def _relevance(self, src: str) -> int:
         return self.db.execute(
@@ -618,11 +660,13 @@ class _Merger:
 
     def _reaction_rows(self, src: str) -> None:
         """The reactions rows of the posts this input added: copied from it
-        when it computed them from the same roster and elections (no
-        conflict, every account with the same leader), else refreshed at
-        the end."""
+        when it computed them from the same roster, elections and milestones
+        (no conflict, every account with the same leader), else refreshed at
+        the end. (A copied row whose type is not the output's, a class not
+        copied or another label, is refreshed at the end too: those posts
+        are classified again or marked by the labels' merge.)"""
         db = self.db
-        if not self.new_in_input:
+        if not self.new_in_input or self.refresh_all:
             return
         differing_leaders = db.execute(
             f"SELECT count(*) FROM temp.merge_accounts m JOIN {src}.accounts s ON s.id = m.src_id "
@@ -636,10 +680,10 @@ class _Merger:
                 f"SELECT {', '.join('r.' + c for c in columns)}, p.rowid FROM {src}.reactions r "
                 f"JOIN main.posts p ON p.id = r.post_id WHERE {new.format('r.post_id')} ORDER BY r.election, r.post_id")
             return
-        self.uncopied_posts += self.new_in_input
-        if self.uncopied_posts <= REFRESH_BY_ID_LIMIT:  # (more: the whole table is refreshed at the end)
-            db.execute(f"INSERT OR IGNORE INTO temp.merge_new_posts (id) SELECT s.id FROM {src}.posts s "
-                       f"WHERE {new.format('s.id')}")
+        if self.new_in_input + db.execute("SELECT count(*) FROM temp.merge_refresh").fetchone()[0] > REFRESH_BY_ID_LIMIT:
+            self.refresh_all = True  # (faster than a list that long)
+            return
+        self.mark_for_refresh(f"SELECT s.id FROM {src}.posts s WHERE {new.format('s.id')}")
 
     # --- provenance -------------------------------------------------------------------------
 
@@ -761,26 +805,44 @@ class _Merger:
                 continue
             _drop_repeated_captures(db, post_id, into)
             _fill_gaps(db, post_id, into)
-            merge.merge_into(db, post_id, into)
-            self.touched_posts.add(into)
-            self.touched_posts.discard(post_id)
+            combine_types.move_labels(self, post_id, into)
+            merge.merge_into(db, post_id, into)  # (the quote's classes and reactions rows go with its row)
+            db.execute("DELETE FROM temp.merge_refresh WHERE id = ?", [post_id])
+            db.execute("DELETE FROM temp.merge_reclassify WHERE id = ?", [post_id])
+            self.mark_for_refresh("SELECT ?", [into])
+            db.execute("INSERT OR IGNORE INTO temp.merge_reclassify (id) VALUES (?)", [into])
             joined += 1
         return joined
 
-    def refresh_derived(self, archive) -> None:
-        """The roster names on posts and the reactions table, for what changed."""
-        from .reaction_rows import refresh_reaction_rows
+    def classify(self) -> None:
+        """Reaction types: posts and reported reactions whose class the merge
+        could not copy, or whose content it changed (scraper/combine_types.py)."""
+        combine_types.classify_after_merge(self)
+        combine_types.classify_reported_after_merge(self)
 
-        if (self.roster_changed and self.had_posts) or self.roster_differs:
+    def refresh_derived(self, archive) -> None:
+        """The roster names on posts and the reactions table, for what
+        changed; then the fingerprints of what the rows were computed from
+        (every row is current: the next config load of the same roster
+        writes nothing)."""
+        from .reaction_rows import _fingerprints, _save_fingerprints, refresh_reaction_rows
+
+        db = self.db
+        if self.refresh_all or self.roster_differs:
             archive.elections.refresh_roster_names()
-            refresh_reaction_rows(self.db)
-        elif self.uncopied_posts > REFRESH_BY_ID_LIMIT:
-            refresh_reaction_rows(self.db)
+            refresh_reaction_rows(db)
+        elif db.execute("SELECT count(*) FROM temp.merge_refresh").fetchone()[0] > REFRESH_BY_ID_LIMIT:
+            refresh_reaction_rows(db)
         else:
-            new = [row[0] for row in self.db.execute("SELECT id FROM temp.merge_new_posts")]
-            changed = sorted(self.touched_posts.union(new))
-            if changed:
-                refresh_reaction_rows(self.db, post_ids=changed)
+            last = ""
+            while True:  # (a chunk at a time: memory stays flat)
+                changed = [row[0] for row in db.execute(
+                    "SELECT id FROM temp.merge_refresh WHERE id > ? ORDER BY id LIMIT 5000", [last])]
+                if not changed:
+                    break
+                last = changed[-1]
+                refresh_reaction_rows(db, post_ids=changed)
+        _save_fingerprints(db, _fingerprints(db))
 
 
 def post_states(db, schema: str, row: dict) -> list[dict]:
@@ -862,7 +924,7 @@ def _post_for_quote(db, post_id, platform, handle, text, created_at, match_hash,
     finds it): a post with an id by the same account a day either side with
     the same folded text; else a quote of it with a smaller key."""
     from .archive.merge import _days_around, marks
-    from .identity import nearby_match_hashes
+    from .identity import nearby_match_hashes, stored_match_hash
 
     quote = SimpleNamespace(platform=platform, author_handle=handle, text=text, created_at=created_at)
     hashes = sorted({match_hash, *nearby_match_hashes(quote)})
@@ -872,13 +934,18 @@ def _post_for_quote(db, post_id, platform, handle, text, created_at, match_hash,
     if account_id is not None and account_id not in accounts:
         accounts.append(account_id)
     if accounts:
+        # (posts with an id are stored without a match hash: computed here from their columns)
         start, end = _days_around((created_at or "")[:10])
-        found = db.execute(
-            f"SELECT id FROM posts WHERE account_id IN ({marks(accounts)}) AND created_at >= ? AND created_at < ? "
-            f"AND id_is_derived = 0 AND match_hash IN ({marks(hashes)}) {order}",
-            [*accounts, start, end, *hashes, match_hash]).fetchone()
-        if found:
-            return found[0]
+        candidates = []
+        for found_id, found_platform, found_handle, found_created_at, found_text in db.execute(
+            f"SELECT id, platform, handle, created_at, text FROM posts WHERE account_id IN ({marks(accounts)}) "
+            "AND created_at >= ? AND created_at < ? AND id_is_derived = 0", [*accounts, start, end]
+        ).fetchall():
+            found_hash = stored_match_hash(found_platform, found_handle, found_created_at, found_text)
+            if found_hash in hashes:
+                candidates.append((found_hash != match_hash, found_id))
+        if candidates:
+            return min(candidates)[1]
     found = db.execute(
         f"SELECT id FROM posts WHERE id_is_derived = 1 AND id < ? AND match_hash IN ({marks(hashes)}) {order}",
         [post_id, *hashes, match_hash]).fetchone()

@@ -1,9 +1,13 @@
 """Sharded scrapes merged (issue 16): one fictional roster served by a
 simulated X API v2 on 127.0.0.1, with an article that quotes some of its
-posts without their ids. Scraped once into one archive and once as three
-shards (``--shard K/3``); the shards merged in two orders must hold what the
-single archive holds: posts, versions, captures, raw payloads, relevance.
-Then: a merge killed with -9, merging twice, and inputs that are refused."""
+posts without their ids and reports reactions, and a second article (on
+another shard) that reports one of them again. Scraped once into one
+archive and once as three shards (``--shard K/3``); the shards merged in two
+orders must hold what the single archive holds: posts, versions, captures,
+raw payloads, relevance, reaction types and timing (the election has a
+candidate and milestones, so posts are classified), reported reactions with
+their sightings. Then: labels, a merge killed with -9, merging twice, and
+inputs that are refused."""
 
 from __future__ import annotations
 
@@ -49,6 +53,14 @@ LEADERS = [
     ("irene-fabula", "Irene Fábula", "CO", "head_of_state", "irene_fabula"),
 ]
 POSTS_PER_ACCOUNT = 4
+# What each account's posts say (four reaction types; every one relevant: it names Valdoria).
+TEXTS = (
+    "Felicito a Ana Ficticia por su victoria en las elecciones de Valdoria, mensaje 0 de {name}",
+    "Llamo a la calma y a esperar los resultados oficiales en Valdoria, mensaje 1 de {name}",
+    "Saludo al pueblo de Valdoria por sus elecciones, mensaje 2 de {name}",
+    "Nos preocupan las denuncias de irregularidades en Valdoria, mensaje 3 de {name}",
+)
+REPORTED = "Hugo Novela and Bruno Inventado congratulated the people of Valdoria on the election."
 
 
 def snowflake(moment: datetime, sequence: int) -> str:
@@ -69,7 +81,7 @@ def tweets_of(number: int) -> list[dict]:
         tweet_id = snowflake(moment, number * 10 + index)
         found.append({
             "id": tweet_id,
-            "text": f"Saludo al pueblo de Valdoria por sus elecciones, mensaje {index} de {user['name']}",
+            "text": TEXTS[index].format(name=user["name"]),
             "created_at": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             "author_id": user["id"],
             "lang": "es",
@@ -112,7 +124,7 @@ class SimulatedX:
 def article_text() -> str:
     """A news report quoting the first post of some accounts as plain text (no ids)."""
     lines = ["Leaders of the region react to the fictional Valdoria election.", "",
-             "Hugo Novela and Bruno Inventado congratulated the people of Valdoria on the election.", ""]
+             REPORTED, ""]
     for number in (0, 2, 4, 6, 8):
         tweet = tweets_of(number)[-1]
         user = user_of(number)
@@ -121,7 +133,12 @@ def article_text() -> str:
     return "\n".join(lines)
 
 
-def config_text(base_url: str, article: Path) -> str:
+def copy_text() -> str:
+    """Another outlet's report of the same reactions (the same sentence)."""
+    return "\n".join(["Regional wire: the fictional Valdoria election.", "", REPORTED, ""])
+
+
+def config_text(base_url: str, article: Path, copy: Path) -> str:
     roster = "\n".join(
         f"  - id: {leader_id}\n    name: {name}\n    country: {country}\n    roles:\n"
         f"      - {{title: Fictional office, kind: {kind}, start: 2020-01-01}}\n"
@@ -137,6 +154,11 @@ election:
   timezone: UTC
   polling_dates: [2021-06-06]
   result_announced_at: 2021-06-07T02:00:00Z
+  milestones:
+    polls_closed: {{at: "2021-06-06T22:00:00Z", source: fictional electoral court}}
+    first_results: {{at: "2021-06-07T00:30:00Z", source: fictional}}
+    official_result: {{at: "2021-06-07T02:00:00Z", source: fictional}}
+    inauguration: {{at: "2021-06-08T12:00:00Z", label: Ana Ficticia sworn in}}
   window: {{start: 2021-06-05, end: 2021-06-20}}
   candidates: [ana-ficticia]
   terms:
@@ -149,6 +171,9 @@ sources:
   - id: regional-report
     kind: article
     path: {article}
+  - id: regional-report-copy
+    kind: article
+    path: {copy}
   - id: x-roster
     kind: x
     options: {{base_url: "{base_url}"}}
@@ -196,11 +221,27 @@ def content(db: Path) -> dict[str, list]:
                 "SELECT sha256, format, size, compression, content FROM raw_payloads ORDER BY sha256")],
             "relevance": conn.execute("SELECT * FROM election_posts ORDER BY election_id, post_id").fetchall(),
             "reactions": conn.execute(
-                "SELECT election, post_id, country_code, role_kind, author, text, hours_after_result "
-                "FROM reactions ORDER BY election, post_id").fetchall(),
-            "reported_reactions": conn.execute(
-                "SELECT election_id, leader_id, source_id, evidence, reported_on FROM reported_reactions "
+                "SELECT election, post_id, country_code, role_kind, author, text, hours_after_result, reaction_type, "
+                "type_source, classified_type, type_confidence, type_evidence, addressed_candidates, timing, "
+                "milestone, next_milestone FROM reactions ORDER BY election, post_id").fetchall(),
+            "classes": conn.execute(
+                "SELECT election_id, post_id, reaction_type, confidence, evidence, addressed_candidates, classifier, "
+                "post_version FROM reaction_classes ORDER BY 1, 2").fetchall(),
+            "classifier_state": conn.execute("SELECT * FROM classifier_state ORDER BY name").fetchall(),
+            "milestones": conn.execute("SELECT * FROM election_milestones ORDER BY 1, 2").fetchall(),
+            "labels": conn.execute(
+                "SELECT l.election_id, l.post_id, r.leader_id, r.evidence, l.reaction_type, l.note, l.labelled_by, "
+                "l.labelled_at FROM reaction_labels l LEFT JOIN reported_reactions r ON r.id = l.reported_reaction_id "
                 "ORDER BY 1, 2, 3, 4").fetchall(),
+            "reported_reactions": conn.execute(
+                "SELECT r.election_id, r.leader_id, r.source_id, r.evidence, r.evidence_key, r.reported_on, "
+                "r.sightings, c.reaction_type, c.confidence, c.evidence, c.addressed_candidates, c.classifier "
+                "FROM reported_reactions r LEFT JOIN reported_reaction_classes c ON c.reported_reaction_id = r.id "
+                "ORDER BY 1, 2, 3, 4").fetchall(),
+            "sightings": conn.execute(
+                "SELECT r.election_id, r.leader_id, r.evidence_key, s.source_id, s.evidence, s.reported_on, "
+                "s.recorded_at FROM reported_reaction_sightings s JOIN reported_reactions r "
+                "ON r.id = s.reported_reaction_id ORDER BY 1, 2, 3, 4, 5").fetchall(),
             "parse_errors": conn.execute(
                 "SELECT source_id, format, location, reason, raw_sha256 FROM parse_errors ORDER BY 1, 3, 5").fetchall(),
         }
@@ -237,8 +278,10 @@ def scraped(tmp_path_factory, make_httpserver):
         SimulatedX(server)
         article = folder / "regional-report.txt"
         article.write_text(article_text(), encoding="utf-8")
+        copy = folder / "regional-report-copy.txt"
+        copy.write_text(copy_text(), encoding="utf-8")
         config_path = folder / "roster.yml"
-        config_path.write_text(config_text(server.url_for("/").rstrip("/"), article), encoding="utf-8")
+        config_path.write_text(config_text(server.url_for("/").rstrip("/"), article, copy), encoding="utf-8")
         try:
             single = folder / "single.db"
             scrape(single, config_path)
@@ -257,6 +300,14 @@ def test_shards_merged_in_any_order_hold_what_one_archive_holds(tmp_path, scrape
     expected = content(single)
     assert len(expected["posts"]) == len(LEADERS) * POSTS_PER_ACCOUNT  # the quotes joined their posts
     assert {"bruno-inventado", "hugo-novela"} <= {row[1] for row in expected["reported_reactions"]}
+    # Issue 13 at work: posts classified, timed against the milestones; each report once, the one both
+    # articles (on different shards) give seen twice.
+    assert len({row[7] for row in expected["reactions"]}) == 4 and all(row[13] for row in expected["reactions"])
+    assert len(expected["milestones"]) == 4
+    assert {row[1]: row[6] for row in expected["reported_reactions"] if row[3] == REPORTED} == {
+        "bruno-inventado": 2, "hugo-novela": 2}
+    assert sharding.shard_of(sharding.source_key("regional-report"), 3) != \
+        sharding.shard_of(sharding.source_key("regional-report-copy"), 3)
     assert all(not row[3] for row in expected["posts"])  # (id_is_derived) no quote left without its post
     # Every shard holds a part; together, every account once.
     parts = [Archive(path).db["posts"].count for path in shards]
@@ -354,6 +405,72 @@ def test_refused_inputs_change_nothing(tmp_path, scraped):
         assert _dump(out) == before
 
 
+def copy_of(path: Path, to: Path) -> Path:
+    """A consistent copy of an archive (the module's files are only read)."""
+    with sqlite3.connect(path) as source, sqlite3.connect(to) as target:
+        source.backup(target)
+    return to
+
+
+def labelled(path: Path, post_id: str | None, reaction_type: str, by: str, at: str, reported: str | None = None) -> None:
+    """A person's label, set as 'reactions label' sets it, at a given time."""
+    from scraper.classify_store import Label, set_label
+
+    archive = Archive(path)
+    with archive.write():
+        reported_id = None
+        if reported:
+            reported_id = archive.db.execute("SELECT id FROM reported_reactions WHERE leader_id = ? AND evidence = ?",
+                                             [reported, REPORTED]).fetchone()[0]
+        set_label(archive.db, Label("valdoria-shards", reaction_type, post_id, reported_id, f"note by {by}", by))
+        archive.db.execute("UPDATE reaction_labels SET labelled_at = ? WHERE labelled_by = ?", [at, by])
+
+
+def test_labels_are_never_lost_and_the_later_label_wins_in_any_order(tmp_path, scraped):
+    single, shards = scraped
+    # Two people label the same post differently, one in a copy of the single archive, one in shard 3
+    # (which holds the post); each also labels what only they hold.
+    shard = shards[2]
+    post_id, other_post = [row[0] for row in sqlite3.connect(shard).execute(
+        "SELECT post_id FROM reactions ORDER BY post_id LIMIT 2")]
+    alone = sqlite3.connect(single).execute(
+        "SELECT post_id FROM reactions WHERE post_id NOT IN (SELECT value FROM json_each(?)) ORDER BY post_id LIMIT 1",
+        [json.dumps([post_id, other_post])]).fetchone()[0]
+    first, second = copy_of(single, tmp_path / "first.db"), copy_of(shard, tmp_path / "second.db")
+    labelled(first, post_id, "rejection", "ana", "2026-11-28T10:00:00Z")
+    labelled(first, alone, "other", "ana2", "2026-11-28T10:05:00Z")
+    labelled(second, post_id, "recognition", "ben", "2026-11-29T09:00:00Z")  # later: wins
+    labelled(second, None, "recognition", "ben2", "2026-11-29T09:30:00Z", reported="hugo-novela")
+
+    one, other = tmp_path / "one.db", tmp_path / "other.db"
+    combine.merge_archives(one, [first])
+    combine.merge_archives(one, [second])
+    combine.merge_archives(other, [second])
+    combine.merge_archives(other, [first])
+    assert content(one) == content(other)
+    for merged in (one, other):
+        db = Archive(merged).db
+        labels = {(row[1], row[2]): (row[4], row[6]) for row in content(merged)["labels"]}
+        assert labels == {(post_id, None): ("recognition", "ben"), (alone, None): ("other", "ana2"),
+                          (None, "hugo-novela"): ("recognition", "ben2")}
+        # The reactions rows show the labels; the label that lost is kept whole in merge_conflicts.
+        assert db.execute("SELECT reaction_type, type_source FROM reactions WHERE post_id = ?", [post_id]).fetchone() \
+            == ("recognition", "label")
+        assert db.execute("SELECT reaction_type FROM reactions WHERE post_id = ?", [alone]).fetchone() == ("other",)
+        (kept, lost), = db.execute("SELECT kept, other FROM merge_conflicts WHERE table_name = 'reaction_labels'")
+        assert json.loads(kept)["labelled_by"] == "ben"
+        assert json.loads(lost) == {"reaction_type": "rejection", "note": "note by ana", "labelled_by": "ana",
+                                    "labelled_at": "2026-11-28T10:00:00Z"}
+        assert stale_reaction_rows(merged) == 0
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    # Merged again: nothing changes, no conflict is added.
+    combine.merge_archives(one, [second, first])
+    assert content(one) == content(other)
+    assert Archive(one).db.execute("SELECT count(*) FROM merge_conflicts").fetchone()[0] == 1
+    result = CliRunner().invoke(cli, ["merge", str(tmp_path / "cli.db"), str(first), str(second)])
+    assert result.exit_code == 0 and f"conflict: reaction_labels valdoria-shards {post_id} label" in result.output
+
+
 MERGE_SCRIPT = """
 import os, sys, time
 from scraper import combine
@@ -407,11 +524,13 @@ def imported(path: Path, config, lines_file: Path) -> Path:
 
 
 def test_a_post_seen_differently_merges_its_states_and_roster_differences_are_conflicts(tmp_path, valdoria_config):
+    from scraper.classify_store import _election_classifier
     from scraper.config import load_config
 
     fixture = ROOT / "tests" / "fixtures" / "imports" / "twarc2-search.jsonl"
     first = imported(tmp_path / "a.db", valdoria_config, fixture)
-    # The same pages fetched later: one post's likes grew; and a roster whose leader is named otherwise.
+    # The same pages fetched later: one post's likes grew; and a roster whose leader (the candidate: another
+    # classifier) is named otherwise, and an election with milestones.
     later = tmp_path / "later.jsonl"
     text = fixture.read_text(encoding="utf-8").replace('"like_count": ', '"like_count": 1000', 1)
     later.write_text(text.replace('"retrieved_at": "', '"retrieved_at": "2027-', 1) if '"retrieved_at": "' in text
@@ -419,7 +538,8 @@ def test_a_post_seen_differently_merges_its_states_and_roster_differences_are_co
     renamed = tmp_path / "renamed.yml"
     renamed.write_text((ROOT / "tests/fixtures/config/valdoria.yml").read_text().replace(
         "name: Rosa Ficticia\n", "name: Rosa Ficticia Pérez\n").replace("path: ../article/news-embeds.html",
-        f"path: {ROOT / 'tests/fixtures/article/news-embeds.html'}"))
+        f"path: {ROOT / 'tests/fixtures/article/news-embeds.html'}").replace(
+        "  window: {start:", '  milestones:\n    polls_closed: {at: "2021-06-06T21:00:00Z"}\n  window: {start:'))
     second = imported(tmp_path / "b.db", load_config(renamed), later)
 
     one, other = tmp_path / "ab.db", tmp_path / "ba.db"
@@ -436,11 +556,27 @@ def test_a_post_seen_differently_merges_its_states_and_roster_differences_are_co
     assert len(changed) == 1  # both states of the post whose likes grew, once each
     assert Archive(one).db.execute("SELECT count(*) FROM posts").fetchone()[0] == len(states)
 
-    conflicts = list(Archive(one).db.query("SELECT * FROM merge_conflicts"))
+    conflicts = list(Archive(one).db.query("SELECT * FROM merge_conflicts ORDER BY id"))
+    polls_closed = ('{"position": 1, "at": "2021-06-06T21:00:00Z", "precision": "second", "name": "polls closed", '
+                    '"label": "polls closed", "source": null}')
     assert [(c["table_name"], c["row_key"], c["column_name"], c["kept"], c["other"]) for c in conflicts] == [
-        ("leaders", "rosa-fictional", "name", "Rosa Ficticia", "Rosa Ficticia Pérez")]
-    for merged in (one, other):  # the reactions rows are what the merged roster gives
+        ("leaders", "rosa-fictional", "name", "Rosa Ficticia", "Rosa Ficticia Pérez"),
+        ("election_milestones", "valdoria-2021 polls_closed", "milestone", None, polls_closed)]
+    # Milestones are configuration: each output keeps its own (the config's official result, and
+    # polls closing in one of them) and records the other.
+    assert Archive(other).db.execute("SELECT row_key, kept, other FROM merge_conflicts "
+                                     "WHERE table_name = 'election_milestones'").fetchall() == [
+        ("valdoria-2021 polls_closed", polls_closed, None)]
+    for merged, milestones in ((one, 1), (other, 2)):  # the reactions rows are what the merged roster gives
         assert stale_reaction_rows(merged) == 0
+        db = Archive(merged).db
+        assert db.execute("SELECT count(*) FROM election_milestones").fetchone()[0] == milestones
+        # Every relevant post has one class, made by the classifier of the output's roster.
+        (state,), = db.execute("SELECT value FROM classifier_state WHERE name = 'classifier:valdoria-2021'")
+        assert state == _election_classifier(db, "valdoria-2021")[0].version
+        assert db.execute("SELECT count(*) FROM election_posts").fetchone() == db.execute(
+            "SELECT count(*) FROM reaction_classes WHERE classifier = ?", [state]).fetchone()
+        assert db.execute("SELECT count(*) FROM reactions WHERE timing IS NOT NULL").fetchone()[0] > 0
     kept = Archive(other).db.execute("SELECT name FROM leaders WHERE id = 'rosa-fictional'").fetchone()[0]
     assert kept == "Rosa Ficticia Pérez"  # each output keeps its own value, and says so
     result = CliRunner().invoke(cli, ["merge", str(tmp_path / "cli.db"), str(first), str(second)])
