@@ -33,7 +33,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 # Columns the reactions can be partitioned by: the table's own, and month.
-PARTITION_COLUMNS = ("election", "platform", "month", "country_code", "role_kind", "language")
+# (reaction_type and milestone: a type's or a stage's reactions read alone.)
+PARTITION_COLUMNS = ("election", "platform", "month", "country_code", "role_kind", "language", "reaction_type",
+                     "milestone")
 DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 PART_NAME = "part-0.parquet"
 
