@@ -39,7 +39,7 @@ import measure
 import synthetic
 
 CONTENT_TABLES = ("raw_payloads", "accounts", "posts", "post_versions", "election_posts", "fetches", "captures",
-                  "parse_errors", "sources", "scrape_runs", "run_sources", "reactions")
+                  "parse_errors", "sources", "scrape_runs", "run_sources", "reactions", "reaction_classes")
 
 
 def split_pages(total: int, shards: int, workdir: Path) -> list[Path]:

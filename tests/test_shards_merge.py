@@ -489,8 +489,9 @@ def test_a_merge_killed_with_9_leaves_the_output_as_it_was_and_a_rerun_finishes(
     out = tmp_path / "out.db"
     combine.merge_archives(out, [shards[0]])
     before = _dump(out)
-    # Inside the second input; at the last step before the commit.
-    for step, count in (("  fetches and captures", 2), ("refreshing the reactions table", 1)):
+    # Inside the second input; while classifying what could not be copied; at the last step before the commit.
+    for step, count in (("  fetches and captures", 2), ("classifying reaction types the inputs could not give", 1),
+                        ("refreshing the reactions table", 1)):
         environment = {**os.environ, "STOP_AT": step, "STOP_AFTER": str(count)}
         with subprocess.Popen([sys.executable, "-c", MERGE_SCRIPT, str(out), *map(str, shards[1:])],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True, env=environment) as process:
