@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError
+from .limits import DEFAULT as DEFAULT_LIMITS, KEYS as LIMIT_KEYS, SIZE_KEYS, Limits, parse_size
 
 if TYPE_CHECKING:
     from .sources import WatchedAccount
@@ -44,6 +45,7 @@ ACCOUNT_PLATFORMS = ("x", "bluesky", "mastodon", "telegram", "instagram", "faceb
 SOURCE_KINDS = ("article", "bluesky", "mastodon", "telegram", "x", "x-hydrate", "snscrape", "rss")
 TERM_LANGUAGES_REQUIRED = ("es", "pt", "en")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Config:
     leaders: list[Leader]
     sources: list[SourceConfig]
     contact: str | None = None
+    limits: Limits = DEFAULT_LIMITS
 
     def leader(self, leader_id: str) -> Leader:
         return next(leader for leader in self.leaders if leader.id == leader_id)
@@ -126,9 +129,41 @@ class Config:
 # --- loading with line numbers ----------------------------------------------
 
 
+# A config is a few hundred lines; these bound what a hostile or broken file
+# can cost before it is refused (an alias bomb expands to billions of nodes
+# from a few lines; a self-referring alias never ends).
+MAX_CONFIG_BYTES = 4 << 20
+MAX_ALIASES = 200  # uses of an &anchor
+MAX_NODES = 200_000  # values once aliases are expanded
+MAX_DEPTH = 64  # mappings and lists inside one another
+
+
 class _Loader(yaml.SafeLoader):
     """Safe YAML with dates left as text, so that a bad date is our error
-    (with its key and line), not a crash inside the YAML library."""
+    (with its key and line), not a crash inside the YAML library; at most
+    MAX_ALIASES aliases."""
+
+    aliases_used = 0
+    depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases_used += 1
+            if self.aliases_used > MAX_ALIASES:
+                raise _TooLarge(f"more than {MAX_ALIASES} aliases (*name); refused", self.peek_event().start_mark)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooLarge(f"values nested more than {MAX_DEPTH} deep; refused", self.peek_event().start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooLarge(Exception):
+    def __init__(self, message: str, mark=None):
+        super().__init__(message)
+        self.line = mark.line + 1 if mark is not None else None
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -143,6 +178,8 @@ class _Doc:
     def __init__(self, path: Path):
         self.path = path
         try:
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                raise ConfigError(f"config file larger than {MAX_CONFIG_BYTES >> 20} MiB; refused", path=path)
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ConfigError(
@@ -152,9 +189,21 @@ class _Doc:
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read config file: {exc}", path=path) from None
+        self.lines: dict[str, int] = {}
+        self._nodes = 0
         try:
-            node = yaml.compose(text, Loader=_Loader)
-            self.data = yaml.load(text, Loader=_Loader)
+            loader = _Loader(text)
+            try:
+                node = loader.get_single_node()
+                if node is not None:
+                    # Walked first: the walk refuses what expands too far,
+                    # before anything is built from it.
+                    self._walk(node, "", 0)
+                    self.data = loader.construct_document(node)
+                else:
+                    self.data = None
+            finally:
+                loader.dispose()
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise ConfigError(
@@ -162,11 +211,20 @@ class _Doc:
                 path=path,
                 line=mark.line + 1 if mark else None,
             ) from None
-        self.lines: dict[str, int] = {}
-        if node is not None:
-            self._walk(node, "")
+        except _TooLarge as exc:
+            raise ConfigError(str(exc), path=path, line=exc.line) from None
+        except RecursionError:
+            raise ConfigError(f"values nested more than {MAX_DEPTH} deep; refused", path=path) from None
 
-    def _walk(self, node, path: str) -> None:
+    def _walk(self, node, path: str, depth: int) -> None:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _TooLarge(
+                f"more than {MAX_NODES:,} values once aliases are expanded (an alias bomb?); refused", node.start_mark
+            )
+        if depth > MAX_DEPTH:
+            raise _TooLarge(f"values nested more than {MAX_DEPTH} deep (a self-referring alias?); refused",
+                            node.start_mark)
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             seen = set()
@@ -179,18 +237,21 @@ class _Doc:
                     )
                 seen.add(key)
                 self.lines[child] = key_node.start_mark.line + 1
-                self._walk(value_node, child)
+                self._walk(value_node, child, depth + 1)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self._walk(item, f"{path}[{index}]")
+                self._walk(item, f"{path}[{index}]", depth + 1)
 
     def error(self, key: str, message: str) -> ConfigError:
+        """An error at ``key``, on its line, or on the line of the nearest
+        enclosing key that is in the file (a missing top-level key: line 1)."""
         line = self.lines.get(key)
         probe = key
         while line is None and probe:
-            probe = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
+            shorter = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
+            probe = shorter if shorter != probe else ""
             line = self.lines.get(probe)
-        return ConfigError(message, path=self.path, key=key, line=line)
+        return ConfigError(message, path=self.path, key=key, line=line or 1)
 
 
 class _Reader:
@@ -258,15 +319,26 @@ class _Reader:
         if value is None:
             return None
         if isinstance(value, str):
+            text = value.strip()
             try:
-                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                value = date.fromisoformat(text) if _DATE_ONLY.match(text) else datetime.fromisoformat(
+                    text.replace("Z", "+00:00")
+                )
             except ValueError:
                 raise self.doc.error(
                     self._child(name),
                     f"'{value}' is not a date or date-time (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS±HH:MM)",
                 ) from None
         if isinstance(value, datetime):
-            moment = value if value.tzinfo else value.replace(tzinfo=tz)
+            if value.tzinfo is None:
+                # 21:00 where? A date-time names its offset, or it is refused
+                # (a bare date is midnight in the election's time zone).
+                raise self.doc.error(
+                    self._child(name),
+                    f"'{value.isoformat()}' has no UTC offset (write it as "
+                    f"{value.strftime('%Y-%m-%dT%H:%M:%S')}-03:00, or Z for UTC)",
+                )
+            moment = value
         elif isinstance(value, date):
             moment = datetime.combine(value, time(0, 0), tzinfo=tz)
         else:
@@ -333,7 +405,7 @@ def load_config(path: str | Path) -> Config:
     doc = _Doc(path)
     if doc.data is None:
         raise ConfigError("config file is empty", path=path)
-    top = _Reader(doc, doc.data, "", ("election", "roster", "sources", "contact"))
+    top = _Reader(doc, doc.data, "", ("election", "roster", "sources", "contact", "limits"))
     election = _election(doc, top)
     leaders = _roster(doc, top)
     leader_ids = {leader.id for leader in leaders}
@@ -343,7 +415,34 @@ def load_config(path: str | Path) -> Config:
                 f"election.candidates[{index}]", f"candidate '{candidate}' is not a roster leader id"
             )
     sources = _sources(doc, top, path.parent, leader_ids)
-    return Config(path=path, election=election, leaders=leaders, sources=sources, contact=top.text("contact"))
+    return Config(path=path, election=election, leaders=leaders, sources=sources, contact=top.text("contact"),
+                  limits=_limits(doc, top))
+
+
+def _limits(doc: _Doc, top: _Reader) -> Limits:
+    """``limits:``: what one request and one input element may cost
+    (scraper/limits.py has the defaults)."""
+    section = top.reader("limits", LIMIT_KEYS)
+    if section is None:
+        return DEFAULT_LIMITS
+    values = {}
+    for name in LIMIT_KEYS:
+        value = section.raw(name)
+        if value is None:
+            continue
+        if name in SIZE_KEYS:
+            number = parse_size(value)
+            if number is None or number <= 0:
+                raise doc.error(f"limits.{name}", f"{value!r} is not a size (bytes, or like '64 MiB')")
+        else:
+            number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            if number is None or number <= 0:
+                raise doc.error(f"limits.{name}", f"{value!r} is not a number of seconds")
+        values[name] = number
+    limits = Limits(**{**DEFAULT_LIMITS.__dict__, **values})
+    if limits.kept_error_bytes > limits.max_element_bytes:
+        raise doc.error("limits.kept_error_bytes", "cannot be larger than limits.max_element_bytes")
+    return limits
 
 
 def _election(doc: _Doc, top: _Reader) -> Election:
@@ -400,6 +499,7 @@ def _election(doc: _Doc, top: _Reader) -> Election:
 def _roster(doc: _Doc, top: _Reader) -> list[Leader]:
     leaders: list[Leader] = []
     seen: dict[str, str] = {}
+    top.raw("roster", required=True)
     for key, value in top.items("roster"):
         entry = _Reader(doc, value, key, ("id", "name", "aliases", "country", "roles", "accounts", "notes"))
         leader = Leader(
@@ -455,6 +555,8 @@ def _sources(doc: _Doc, top: _Reader, base: Path, leader_ids: set[str]) -> list[
         seen.add(source.id)
         path_text = entry.text("path")
         source.path = (base / path_text) if path_text else None
+        if source.path is not None and not source.path.exists():
+            raise doc.error(f"{key}.path", f"no such file: {source.path} (a path is read relative to the config file)")
         source.url = entry.text("url")
         if source.kind == "article" and not (source.path or source.url):
             raise doc.error(key, "an article source needs a path or a url")
