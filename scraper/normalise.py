@@ -34,7 +34,7 @@ def normalise(item: RawItem) -> Post:
         post = fn(item)
     except ParseFailure:
         raise
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise ParseFailure(f"{type(exc).__name__}: {exc}") from exc
     return finish_post(post)
 
@@ -303,7 +303,7 @@ def item_json(item: RawItem, what: str = "payload") -> dict:
 def loads_json(payload: str, what: str = "payload") -> dict:
     try:
         value = json.loads(payload)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # (RecursionError: nested too deeply)
         raise ParseFailure(f"{what} is not JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise ParseFailure(f"{what} is a JSON {type(value).__name__}, not an object")

@@ -20,6 +20,7 @@ from .lock import ArchiveLock
 from .model import RawItem
 from .sources import RecheckTarget, ScrapeRequest, Unparsed, WatchedAccount
 from .sources import article as article_source
+from .sources.decoding import ItemGate
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ def _store_live(
     errors: list[str] = []
     if source.kind == "x-hydrate":
         posts = _as_list(source.options.get("posts"))
-        stream = _Guarded(module.hydrate_posts(client, posts, source.id, source.options), source.id)
+        stream = _Guarded(module.hydrate_posts(client, posts, source.id, source.options), source.id, source.id)
         result.stats = archive.store(stream, run_id)
         if stream.error:
             errors.append(stream.error)
@@ -209,7 +210,7 @@ def _scrape_one_account(archive, config, source, module, request, run_id, client
     archived_before = archive.posts_in_window(
         source.id, account.platform, account.handle, account.platform_id, request.window_start, request.window_end
     )
-    stream = _Guarded(module.scrape_account(client, request), label)
+    stream = _Guarded(module.scrape_account(client, request), label, request.source_id)
     outcome = SourceResult(source.id, source.kind)
     outcome.stats = archive.store(stream, run_id)
     outcome.requests = client.requests_made - requests_before
@@ -274,7 +275,7 @@ def _recheck(archive, source, module, run_id, client, options) -> SourceResult |
     targets = [RecheckTarget(r["native_id"], r["url"], json.loads(r["extra"]) if r["extra"] else {}) for r in rows]
     started_at = utc_now()
     requests_before = client.requests_made
-    stream = _Guarded(module.recheck_posts(client, targets, source.id, source.options), f"{source.id} re-check")
+    stream = _Guarded(module.recheck_posts(client, targets, source.id, source.options), f"{source.id} re-check", source.id)
     outcome = SourceResult(source.id, source.kind)
     outcome.stats = archive.store(stream, run_id)
     outcome.requests = client.requests_made - requests_before
@@ -284,21 +285,15 @@ def _recheck(archive, source, module, run_id, client, options) -> SourceResult |
     return outcome
 
 
-class _Guarded:
-    """Iterates a source's stream; a SourceError or ParseFailure ends it
-    cleanly (and is kept in ``error``), so the items already yielded are
-    stored rather than lost with the unfinished batch."""
+class _Guarded(ItemGate):
+    """Iterates a live source's stream; a SourceError or ParseFailure, or
+    what a hostile answer makes a reader raise, ends it cleanly (and is kept
+    in ``error``), so the items already yielded are stored rather than lost
+    with the unfinished batch; each item is checked on its way
+    (scraper.sources.decoding.ItemGate)."""
 
-    def __init__(self, stream: Iterator[RawItem | Unparsed], label: str):
-        self.stream = stream
-        self.label = label
-        self.error: str | None = None
-
-    def __iter__(self):
-        try:
-            yield from self.stream
-        except (SourceError, ParseFailure) as exc:
-            self.error = f"{self.label}: {exc}"
+    def __init__(self, stream: Iterator[RawItem | Unparsed], label: str, source_id: str = ""):
+        super().__init__(stream, source_id, label, label=label)
 
 
 def account_key(account: WatchedAccount) -> str:
@@ -320,7 +315,10 @@ def _read_file(archive: Archive, format_name: str, location: str, source_id: str
 def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult) -> None:
     article = article_source.read_article(location, source_id, client)
     archive.register_source(source_id, "article", location, article.title, article.outlet, article.published_at)
-    result.stats = archive.store(article_source.items_from_article(article), run_id)
+    stream = ItemGate(article_source.items_from_article(article), source_id, location)
+    result.stats = archive.store(stream, run_id)
+    if stream.error:
+        raise SourceError(stream.error)
     if config is None:
         return
     quoted = archive.handles_of_posts(result.stats.post_ids)
@@ -445,7 +443,7 @@ def hydrate_pending(
             targets = [RecheckTarget(r["native_id"], r["url"], json.loads(r["extra"]) if r["extra"] else {}) for r in rows]
             result = SourceResult(source_id, "hydrate")
             started_at, requests_before = utc_now(), client.requests_made
-            stream = _Guarded(module.recheck_posts(client, targets, source_id, options.get(platform, {})), source_id)
+            stream = _Guarded(module.recheck_posts(client, targets, source_id, options.get(platform, {})), source_id, source_id)
             result.stats = archive.store(stream, run_id)
             result.requests = client.requests_made - requests_before
             if stream.error:
@@ -485,8 +483,10 @@ def import_file(
             if format_name == "article":
                 _store_article(archive, config, location, source_id, run_id, client, result)
             else:
-                result.stats = archive.store(_read_file(archive, format_name, location, source_id, workers), run_id,
-                                             keep_ids=False, on_batch=on_batch)
+                stream = ItemGate(_read_file(archive, format_name, location, source_id, workers), source_id, location)
+                result.stats = archive.store(stream, run_id, keep_ids=False, on_batch=on_batch)
+                if stream.error:
+                    result.status, result.error = "failed", stream.error
         except (SourceError, InputError) as exc:
             result.status, result.error = "failed", str(exc)
         except OSError as exc:

@@ -31,6 +31,8 @@ from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem
 from ..normalise import loads_json, to_utc_iso, tombstone_item, unique
 from . import RecheckTarget, ScrapeRequest, Unparsed
+from .decoding import loads, read_whole, too_large, unreadable
+from .filestream import numbered_lines, open_text
 
 PLATFORM = "bluesky"
 FORMAT = "bluesky-feed-item"
@@ -176,7 +178,7 @@ def resolve_actor(client: PoliteClient, request: ScrapeRequest, base_url: str) -
 
 def _did_from(page: FetchedPage) -> str:
     try:
-        did = json.loads(page.body).get("did")
+        did = loads(page.body).get("did")
     except (json.JSONDecodeError, AttributeError):
         did = None
     if not isinstance(did, str) or not did.startswith("did:"):
@@ -222,7 +224,7 @@ def _account_error(request: ScrapeRequest, exc: HTTPStatusError, what: str) -> S
 
 def _xrpc_error(body: str) -> str | None:
     try:
-        error = json.loads(body)
+        error = loads(body)
     except json.JSONDecodeError:
         return None
     if not isinstance(error, dict):
@@ -370,13 +372,18 @@ class _BadPart(NamedTuple):
 
 
 def _file_values(path: str) -> Iterator[tuple[str, Any]]:
-    """(location, feed entry) pairs, or (location, _BadPart) for what cannot be read."""
-    text = Path(path).read_text(encoding="utf-8")
+    """(location, feed entry) pairs, or (location, _BadPart) for what cannot be
+    read. A file too large to read whole is read as JSONL, a line at a time."""
+    if too_large(path):
+        with open_text(path) as stream:
+            yield from _jsonl_values(path, numbered_lines(stream))
+        return
+    text = read_whole(path)
     try:
-        whole = json.loads(text)
+        whole = loads(text)
     except json.JSONDecodeError as exc:
         if _looks_like_jsonl(text):
-            yield from _jsonl_values(path, text)
+            yield from _jsonl_values(path, enumerate(text.splitlines(), start=1))
         else:  # a saved response cut short: one error, not one per line
             yield path, _BadPart(f"file is neither JSON nor JSONL: {exc}", text)
         return
@@ -390,19 +397,23 @@ def _file_values(path: str) -> Iterator[tuple[str, Any]]:
 def _looks_like_jsonl(text: str) -> bool:
     first = next((line for line in text.splitlines() if line.strip()), "")
     try:
-        json.loads(first)
+        loads(first)
     except json.JSONDecodeError:
         return False
     return True
 
 
-def _jsonl_values(path: str, text: str) -> Iterator[tuple[str, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _jsonl_values(path: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[str, Any]]:
+    for number, line in lines:
         if not line.strip():
             continue
         where = f"{path}:{number}"
+        bad = unreadable(line, where, "")
+        if bad is not None:
+            yield where, _BadPart(bad.reason, bad.payload)
+            continue
         try:
-            value = json.loads(line)
+            value = loads(line)
         except json.JSONDecodeError as exc:
             yield where, _BadPart(f"line is not JSON: {exc}", line)
             continue
@@ -819,7 +830,7 @@ def _account_state(client, base_url: str, actor: str) -> tuple[str, dict]:
     if page.status == 200:
         return "deleted", {}
     try:
-        error = json.loads(page.body)
+        error = loads(page.body)
     except json.JSONDecodeError:
         error = {}
     error = error if isinstance(error, dict) else {}

@@ -37,6 +37,7 @@ from ..errors import ParseFailure, SourceError
 from ..model import FetchedPage, Post, RawItem
 from ..normalise import html_to_text, loads_json, to_utc_iso, tombstone_item
 from . import RecheckTarget, ScrapeRequest, Unparsed
+from .decoding import loads, read_whole
 
 PLATFORM = "mastodon"
 STATUS_FORMAT = "mastodon-status"
@@ -157,7 +158,7 @@ def check_answer(page: FetchedPage, address: AccountAddress) -> None:
 
 def _server_error(page: FetchedPage) -> str:
     try:
-        message = json.loads(page.body).get("error")
+        message = loads(page.body).get("error")
     except (ValueError, AttributeError):
         return ""
     return f' ("{message}")' if isinstance(message, str) else ""
@@ -192,7 +193,7 @@ def next_page_url(page: FetchedPage) -> str | None:
 
 def statuses_from_text(text: str, where: str) -> list:
     try:
-        value = json.loads(text)
+        value = loads(text)
     except json.JSONDecodeError as exc:
         raise ParseFailure(f"{where}: not JSON ({exc})") from exc
     if not isinstance(value, list):
@@ -284,7 +285,7 @@ def items_from_page(page: FetchedPage, source_id: str, local_domain: str | None 
 def read_statuses_file(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
     """A saved JSON array of statuses, as the statuses endpoint returns it.
     A bad record is yielded as Unparsed (``file[index]``); the rest go on."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_whole(path)
     try:
         values = statuses_from_text(text, str(path))
     except ParseFailure as exc:

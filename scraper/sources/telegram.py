@@ -28,6 +28,7 @@ from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem, post_key
 from ..normalise import clean_text, to_utc_iso, tombstone_item, unique
 from . import RecheckTarget, ScrapeRequest, Unparsed
+from .decoding import read_whole
 
 FORMAT = "telegram-message"
 WEB_BASE = "https://t.me"
@@ -226,7 +227,7 @@ def scrape_account(client: PoliteClient, request: ScrapeRequest) -> Iterator[Raw
 def read_saved_page(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
     """A saved ``t.me/s/<channel>`` page: one item per message; a message
     without id or time becomes Unparsed and the others go on."""
-    body = Path(path).read_text(encoding="utf-8")
+    body = read_whole(path)
     page = FetchedPage(url=str(path), body=body)
     for index, block in enumerate(_message_blocks(_soup(body))):
         location = f"{path}#message-{index}"

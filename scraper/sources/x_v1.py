@@ -24,6 +24,7 @@ from ..errors import ParseFailure
 from ..model import Post, RawItem
 from ..normalise import loads_json, snowflake_time, to_utc_iso, unique
 from . import ItemStream, Unparsed
+from .decoding import loads, read_element, read_whole, unreadable
 from .filestream import first_char, json_array_items, numbered_lines, open_text
 from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
 
@@ -66,11 +67,17 @@ def raw_item(tweet: dict, source_id: str, location: str, context: dict | None = 
     )
 
 
-def item_or_unparsed(text: str, source_id: str, location: str, context: dict | None = None) -> Iterator[RawItem | Unparsed]:
+def item_or_unparsed(text: str, source_id: str, location: str, context: dict | None = None) -> list[RawItem | Unparsed]:
     """One record's text to its items: a tweet, or a v1.1 search page whose
-    ``statuses`` are tweets; Unparsed if it is neither."""
+    ``statuses`` are tweets; Unparsed if it is neither, or cannot be read
+    (scraper.sources.decoding)."""
+    return read_element(text, source_id, location, lambda text, source_id, location: _record_items(
+        text, source_id, location, context))
+
+
+def _record_items(text: str, source_id: str, location: str, context: dict | None) -> Iterator[RawItem | Unparsed]:
     try:
-        value = json.loads(text)
+        value = loads(text)
     except json.JSONDecodeError as exc:
         yield Unparsed(f"not JSON: {exc}", location, text, source_id)
         return
@@ -97,10 +104,10 @@ def read_v1_json(path: str, source_id: str) -> ItemStream:
         if first is None:
             return
         try:
-            json.loads(first[1])
+            loads(first[1]) if not unreadable(first[1], path, source_id) else None
         except json.JSONDecodeError:
             # Not JSONL: one pretty-printed object (a tweet or a search page).
-            yield from item_or_unparsed(Path(path).read_text(encoding="utf-8-sig"), source_id, f"{path}:1")
+            yield from item_or_unparsed(read_whole(path), source_id, f"{path}:1")
             return
         for number, line in itertools.chain([first], lines):
             yield from item_or_unparsed(line, source_id, f"{path}:{number}")
