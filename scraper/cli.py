@@ -19,19 +19,28 @@ import click
 
 from . import __version__
 from .cli_export import export_command
-from .cli_options import DEFAULT_CONFIG, config_option, db_option
-from .errors import InputError, ReactionArchiveError
+from .cli_options import DB_PATH_META, DEFAULT_CONFIG, config_option, db_option
+from .errors import ArchiveUnwritableError, InputError, ReactionArchiveError
 
 
 class ReactionsGroup(click.Group):
     """Turns library errors into a one-line message and their exit code."""
 
     def invoke(self, ctx):
+        import sqlite3
+
         try:
             return super().invoke(ctx)
         except ReactionArchiveError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except sqlite3.DatabaseError as exc:  # met mid-command: the file was damaged or taken away under us
+            from .integrity import recovery_advice
+
+            db_path = ctx.meta.get(DB_PATH_META, "the archive")
+            click.echo(f"Error: {db_path}: the archive cannot be read or written ({exc}); {recovery_advice(db_path)}",
+                       err=True)
+            ctx.exit(4)
 
 
 def open_archive(db_path: str, config_path: str | None = None):
@@ -77,13 +86,15 @@ def init(db_path, config_path):
     """
     from .archive import Archive
     from .config import load_config
-    from .lock import ArchiveLock
+    from .integrity import WritingSession
 
     config = load_config(config_path)
-    archive = Archive(db_path)
-    with ArchiveLock(db_path):
+    with WritingSession(db_path) as session:
+        archive = Archive(db_path)
+        session.close(archive)
         applied = archive.migrate()
         archive.load_config(config)
+    _note_interrupted(session.interrupted)
     click.echo(
         f"{db_path}: schema {'migrated (' + ', '.join(applied) + ')' if applied else 'up to date'}; "
         f"election {config.election.id}, {len(config.leaders)} leaders, {len(config.sources)} sources loaded"
@@ -117,10 +128,10 @@ def scrape(db_path, config_path, only, since, full, recheck_days, log_format):
     """
     from .archive import Archive
     from .config import load_config
+    from .integrity import WritingSession
     from .scrape import ScrapeOptions, run_scrape
 
     config = load_config(config_path)
-    archive = Archive(db_path)
     options = ScrapeOptions(
         since=since.strftime("%Y-%m-%dT00:00:00Z") if since else None, full=full, recheck_days=recheck_days
     )
@@ -131,19 +142,26 @@ def scrape(db_path, config_path, only, since, full, recheck_days, log_format):
         else:
             click.echo(_summary_line(result))
 
-    with _progress(enabled=log_format == "text") as progress:
-        result = run_scrape(archive, config, only=list(only) or None, on_source=report, options=options,
-                            on_progress=progress)
-    if log_format == "text":
+    with WritingSession(db_path) as session:
+        archive = Archive(db_path)
+        session.close(archive)
+        with _progress(enabled=log_format == "text") as progress:
+            result = run_scrape(archive, config, only=list(only) or None, on_source=report, options=options,
+                                on_progress=progress)
         counts = archive.counts()
-        if result.interrupted_before:
-            click.echo(f"note: {result.interrupted_before} earlier run(s) had been killed; marked interrupted")
+    if log_format == "text":
+        _note_interrupted(session.interrupted + result.interrupted_before)
         click.echo(
             f"run {result.run_id}: {len(result.sources)} sources, {len(result.failed)} failed; "
             f"archive {db_path}: {counts['posts']} posts, {counts['election_posts']} relevant, "
             f"{counts['reported_reactions']} reported reactions, {counts['parse_errors']} parse errors"
         )
     sys.exit(result.exit_code)
+
+
+def _note_interrupted(count: int) -> None:
+    if count:
+        click.echo(f"note: {count} earlier run(s) had been killed; marked interrupted", err=True)
 
 
 class _progress:
@@ -278,8 +296,10 @@ def import_(format_name, locations, db_path, config_path, hydrate, workers):
 
     On a terminal, a line on stderr counts the items stored as they go.
     """
+    from . import limits
+    from .config import load_config
     from .http import PoliteClient
-    from .lock import ArchiveLock
+    from .integrity import WritingSession
     from .scrape import hydrate_pending, import_file
     from .formats import FILE_READERS
 
@@ -287,10 +307,16 @@ def import_(format_name, locations, db_path, config_path, hydrate, workers):
         raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(FILE_READERS))})")
     if config_path is None and Path(DEFAULT_CONFIG).exists():
         config_path = DEFAULT_CONFIG
+    config = load_config(config_path) if config_path else None
     failed = 0
-    with ArchiveLock(db_path):
-        archive, config = open_archive(db_path, config_path)
-        with PoliteClient(contact=config.contact if config else None) as client:
+    with limits.in_force(config.limits if config else None), WritingSession(db_path) as session:
+        archive, _ = open_archive(db_path)
+        session.close(archive)
+        if config:
+            archive.load_config(config)
+        _note_interrupted(session.interrupted)
+        with PoliteClient(contact=config.contact if config else None,
+                          limits=(config.limits if config else limits.DEFAULT).http()) as client:
             for location in locations:
                 with _import_progress(location) as progress:
                     result = import_file(archive, format_name, location, client=client, config=config,
@@ -340,17 +366,24 @@ def status(db_path, as_json):
         reactions status --json | jq .problems
     """
     from .archive import Archive, require_archive
+    from .errors import ArchiveLockedError
+    from .integrity import WritingSession, check
     from .schema import schema_is_current
     from .status import archive_status, status_lines
 
     require_archive(db_path)
+    integrity = check(db_path)  # a damaged archive: exit 4, with the way to recover
     archive = Archive(db_path)
-    if not schema_is_current(archive.db):  # an archive written by an older version gains the new columns
-        from .lock import ArchiveLock
-
-        with ArchiveLock(db_path):
-            archive.migrate()
+    try:
+        # With the lock free, runs still 'running' died; an archive written
+        # by an older version gains the new columns.
+        with WritingSession(db_path) as session:
+            if not schema_is_current(archive.db):
+                archive.migrate()
+    except (ArchiveLockedError, ArchiveUnwritableError):
+        pass  # a run is going on (its runs are running indeed), or the file is read-only: only read
     report = archive_status(archive)
+    report["integrity"] = {"result": integrity.get("result"), "checked_at": integrity.get("checked_at")}
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -376,9 +409,13 @@ def hydrate(db_path, platforms, contact):
     from .http import PoliteClient
     from .scrape import hydrate_pending
 
+    from .integrity import WritingSession
+
     require_archive(db_path)
-    archive = Archive(db_path)
-    with PoliteClient(contact=contact) as client:
+    with WritingSession(db_path) as session, PoliteClient(contact=contact) as client:
+        archive = Archive(db_path)
+        session.close(archive)
+        _note_interrupted(session.interrupted)
         result = hydrate_pending(archive, client, platforms=list(platforms) or None, on_source=lambda r: click.echo(_summary_line(r)))
     if not result.sources:
         click.echo("nothing to hydrate: no pending or link-only posts")
@@ -396,11 +433,13 @@ def reprocess(db_path):
         reactions reprocess --db archive.db
     """
     from .archive import Archive, require_archive
-    from .lock import ArchiveLock
+    from .integrity import WritingSession
 
     require_archive(db_path)
-    archive = Archive(db_path)
-    with ArchiveLock(db_path):
+    with WritingSession(db_path) as session:
+        archive = Archive(db_path)
+        session.close(archive)
+        _note_interrupted(session.interrupted)
         archive.migrate()
         stats = archive.reprocess()
     click.echo(

@@ -11,6 +11,7 @@ by every format, and worker processes inherit it.)
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 MIB = 1 << 20
@@ -46,6 +47,17 @@ def apply(limits: Limits | None) -> Limits:
     global _current
     previous, _current = _current, limits or DEFAULT
     return previous
+
+
+@contextmanager
+def in_force(limits: Limits | None):
+    """``with in_force(config.limits):`` the limits hold inside, and the
+    previous ones again after."""
+    previous = apply(limits)
+    try:
+        yield limits or DEFAULT
+    finally:
+        apply(previous)
 
 
 def with_values(**values) -> Limits:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from . import formats, parallel
+from . import formats, limits, parallel
 from .archive import Archive, StoreStats
 from .config import Config, SourceConfig
 from .errors import InputError, ParseFailure, ReactionArchiveError, SourceError
@@ -109,13 +109,18 @@ def run_scrape(
     archive raises ArchiveLockedError at once and changes nothing."""
     options = options or ScrapeOptions()
     options.progress = options.progress or on_progress
+    with limits.in_force(config.limits):
+        return _run_scrape(archive, config, only, client, on_source, options)
+
+
+def _run_scrape(archive, config, only, client, on_source, options) -> RunResult:
     with ArchiveLock(archive.path) as lock:
         archive.migrate()
         interrupted = archive.mark_interrupted_runs()
         archive.load_config(config)
         run_id = archive.start_run("scrape", str(config.path), options.as_dict())
         own_client = client is None
-        client = client or PoliteClient(contact=config.contact)
+        client = client or PoliteClient(contact=config.contact, limits=config.limits.http())
         results: list[SourceResult] = []
         completed = False
         try:
