@@ -28,6 +28,7 @@ from ..errors import ParseFailure
 from ..model import Post, RawItem
 from ..normalise import loads_json, snowflake_time
 from . import ItemStream, Unparsed
+from .decoding import read_element
 from .filestream import open_text
 from .x import post_url as x_post_url
 
@@ -48,20 +49,21 @@ _URL_COLUMNS = ("url", "urls", "link", "post_url", "tweet_url", "status_url")
 
 
 def read_url_list(path: str, source_id: str) -> ItemStream:
-    """One pending item per post URL; a line that is no post URL is Unparsed."""
+    """One pending item per post URL; a line that is no post URL (or cannot
+    be read at all) is Unparsed."""
     for location, url in _urls(path):
-        try:
-            parse_post_url(url)
-        except ParseFailure as exc:
-            yield Unparsed(str(exc), location, url, source_id)
-            continue
-        yield RawItem(
-            format=FORMAT,
-            payload=json.dumps({"url": url}, ensure_ascii=False),
-            source_id=source_id,
-            location=location,
-            fetched_url=None,
-        )
+        yield from read_element(url, source_id, location, _pending_item)
+
+
+def _pending_item(url: str, source_id: str, location: str) -> list[RawItem]:
+    parse_post_url(url)
+    return [RawItem(
+        format=FORMAT,
+        payload=json.dumps({"url": url}, ensure_ascii=False),
+        source_id=source_id,
+        location=location,
+        fetched_url=None,
+    )]
 
 
 def _urls(path: str) -> Iterator[tuple[str, str]]:
