@@ -222,6 +222,10 @@ def _scrape_one_account(archive, config, source, module, request, run_id, client
     anomaly = None
     if stream.error:
         outcome.status, outcome.error = "failed", stream.error
+    elif stream.unread_page:
+        # The pages after it were never asked for: saving the state would
+        # make the next run stop before them. It fetches the account again.
+        anomaly = f"page {stream.unread_page} could not be read (recorded as a parse error); fetched again next run"
     else:
         history = archive.recent_items_history(source.id, key)
         anomaly = detect_anomaly(
@@ -299,6 +303,13 @@ class _Guarded(ItemGate):
 
     def __init__(self, stream: Iterator[RawItem | Unparsed], label: str, source_id: str = ""):
         super().__init__(stream, source_id, label, label=label)
+        self.unread_page: str | None = None  # a fetched page that could not be read at all
+
+    def check(self, entry):
+        entry = super().check(entry)
+        if isinstance(entry, Unparsed) and entry.page is not None and entry.location == entry.fetched_url:
+            self.unread_page = self.unread_page or entry.location
+        return entry
 
 
 def account_key(account: WatchedAccount) -> str:

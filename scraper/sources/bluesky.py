@@ -31,7 +31,7 @@ from ..http import HTTPStatusError, PoliteClient
 from ..model import FetchedPage, Post, RawItem
 from ..normalise import loads_json, to_utc_iso, tombstone_item, unique
 from . import RecheckTarget, ScrapeRequest, Unparsed
-from .decoding import loads, read_whole, too_large, unreadable
+from .decoding import looks_like_jsonl, loads, read_whole, too_large, unreadable
 from .filestream import numbered_lines, open_text
 
 PLATFORM = "bluesky"
@@ -395,12 +395,7 @@ def _file_values(path: str) -> Iterator[tuple[str, Any]]:
 
 
 def _looks_like_jsonl(text: str) -> bool:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    try:
-        loads(first)
-    except json.JSONDecodeError:
-        return False
-    return True
+    return looks_like_jsonl(text.splitlines())
 
 
 def _jsonl_values(path: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[str, Any]]:

@@ -155,6 +155,26 @@ def element_error(exc: BaseException) -> str:
     return f"unreadable ({type(exc).__name__}: {str(exc)[:300]})"
 
 
+def looks_like_jsonl(lines: Iterable[str], probe: int = 50) -> bool:
+    """Is a text that is not one JSON value a JSONL file? Yes if one of its
+    first ``probe`` non-blank lines is a JSON object on its own: then one bad
+    line (even the first) never makes the whole file one error. (A
+    pretty-printed object cut short has no such line.)"""
+    seen = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        seen += 1
+        if seen > probe:
+            return False
+        try:
+            if isinstance(loads(line), dict):
+                return True
+        except json.JSONDecodeError:
+            continue
+    return False
+
+
 def read_whole(path: str | Path) -> str:
     """A whole-file format's text: every byte kept (undecodable ones as lone
     surrogates, see :func:`unreadable`), refused past limits.max_element_bytes."""

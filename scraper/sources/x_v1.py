@@ -14,7 +14,6 @@ trailing media link dropped, a retweet as ``RT @original: full text`` with
 from __future__ import annotations
 
 import html
-import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from ..errors import ParseFailure
 from ..model import Post, RawItem
 from ..normalise import loads_json, snowflake_time, to_utc_iso, unique
 from . import ItemStream, Unparsed
-from .decoding import loads, read_element, read_whole, unreadable
+from .decoding import looks_like_jsonl, loads, read_element, read_whole, too_large, unreadable
 from .filestream import first_char, json_array_items, numbered_lines, open_text
 from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
 
@@ -98,19 +97,34 @@ def read_v1_json(path: str, source_id: str) -> ItemStream:
             for number, text in json_array_items(stream):
                 yield from item_or_unparsed(text, source_id, f"{path}:{number}")
         return
+    if not _is_jsonl(path):  # one pretty-printed object (a tweet or a search page)
+        yield from item_or_unparsed(read_whole(path), source_id, f"{path}:1")
+        return
     with open_text(path) as stream:
-        lines = numbered_lines(stream)
-        first = next(lines, None)
-        if first is None:
-            return
-        try:
-            loads(first[1]) if not unreadable(first[1], path, source_id) else None
-        except json.JSONDecodeError:
-            # Not JSONL: one pretty-printed object (a tweet or a search page).
-            yield from item_or_unparsed(read_whole(path), source_id, f"{path}:1")
-            return
-        for number, line in itertools.chain([first], lines):
+        for number, line in numbered_lines(stream):
             yield from item_or_unparsed(line, source_id, f"{path}:{number}")
+
+
+def _is_jsonl(path: str) -> bool:
+    """JSONL unless the whole file is one JSON value, or no line is an
+    object on its own (a pretty-printed object cut short: one error)."""
+    with open_text(path) as stream:
+        first = next(numbered_lines(stream), None)
+    if first is None:
+        return True
+    try:
+        if not unreadable(first[1], path, "") and isinstance(loads(first[1]), dict):
+            return True
+    except json.JSONDecodeError:
+        pass
+    if too_large(path):
+        return True
+    text = read_whole(path)
+    try:
+        loads(text)
+        return False
+    except json.JSONDecodeError:
+        return looks_like_jsonl(text.splitlines())
 
 
 # --- transform (pure) ----------------------------------------------------------------
