@@ -1,0 +1,326 @@
+"""Fault suite: every reader of scraper/formats.py fuzzed with hostile input.
+
+The properties, for any input:
+
+* no exception escapes (an import ends ``ok`` or ``failed`` with a message,
+  never in the "unexpected" branch that logs a traceback);
+* in line-based formats every non-blank line becomes an item or a recorded
+  parse error, and the good lines around bad ones are all kept;
+* in streamed arrays (an X archive's tweets.js, a Mastodon outbox, a v1.1
+  array) each bad element is one parse error and the good ones are kept;
+* whatever a reader yields can be stored.
+
+Inputs are the real-shaped fixtures, with lines or elements inserted that
+are random bytes, invalid UTF-8, nested deeper than any parser goes, larger
+than the element limit, or truncated; and the fixtures mutated or cut at
+random. Example counts come from the hypothesis profile (tests/conftest.py:
+bounded in CI, `pytest --fuzz-long` for a long local run).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from scraper import formats, limits
+from scraper.archive import Archive
+from scraper.model import RawItem
+from scraper.scrape import import_file
+from scraper.sources import Unparsed
+from scraper.sources.decoding import ItemGate
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# Small limits, so that "too large" costs little to generate.
+FUZZ_LIMITS = limits.with_values(max_element_bytes=64 << 10, kept_error_bytes=4 << 10)
+
+
+def _minified_lines(*names: str) -> bytes:
+    return b"".join(json.dumps(json.loads((FIXTURES / name).read_text())).encode() + b"\n" for name in names)
+
+
+LINE_FORMATS = {
+    "twarc2-jsonl": (FIXTURES / "imports" / "twarc2-flattened.jsonl").read_bytes(),
+    "snscrape-jsonl": (FIXTURES / "snscrape" / "items-0.7.jsonl").read_bytes(),
+    "x-v1-json": (FIXTURES / "imports" / "x-v1-tweets.jsonl").read_bytes(),
+    "bluesky-feed": (FIXTURES / "bluesky" / "author-feed-saved.jsonl").read_bytes(),
+    "x-v2": (FIXTURES / "x" / "saved_pages.jsonl").read_bytes(),
+    "x-syndication": _minified_lines("x/syndication_live.json", "x/syndication_tombstone.json"),
+    "x-oembed": _minified_lines("x/oembed_fallback.json"),
+    "urls": (FIXTURES / "imports" / "post-urls.txt").read_bytes(),
+}
+WHOLE_FILES = {
+    "mastodon-statuses": FIXTURES / "mastodon" / "statuses-saved.json",
+    "telegram-html": FIXTURES / "telegram" / "page1.html",
+    "article": FIXTURES / "article" / "news-embeds.html",
+    "rss": FIXTURES / "imports" / "statements.rss",
+}
+FOLDERS = {
+    "x-archive": FIXTURES / "imports" / "x-archive",
+    "mastodon-outbox": FIXTURES / "imports" / "mastodon-export",
+}
+
+
+def test_every_registered_reader_is_fuzzed():
+    assert set(formats.FILE_READERS) == set(LINE_FORMATS) | set(WHOLE_FILES) | set(FOLDERS)
+
+
+# --- hostile pieces ------------------------------------------------------------------------
+
+# Bytes that end a line for one reader or another (str.splitlines splits on more than \n).
+_LINE_BREAKS = re.compile(rb"[\n\r\x0b\x0c\x1c-\x1e\x85]|\xe2\x80[\xa8\xa9]|\xc2\x85")
+
+
+def _one_line(data: bytes) -> bytes:
+    return _LINE_BREAKS.sub(b" ", data)
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth if depth % 2 else b"[" * depth + b"]" * depth
+
+
+def _huge(size: int) -> bytes:
+    return b'{"id_str": "1", "text": "' + b"x" * size + b'"}'
+
+
+def bad_lines(good: list[bytes]) -> st.SearchStrategy[bytes]:
+    """A line no reader can take as a good record ("!" first: never blank,
+    never a comment, never JSON, never a post URL)."""
+    random_bytes = st.binary(min_size=1, max_size=300).map(lambda b: b"!" + _one_line(b))
+    bad_utf8 = st.tuples(st.sampled_from(good), st.integers(0, 10_000), st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xfe\xfe"])).map(
+        lambda t: b"!" + t[0][: t[1] % max(len(t[0]), 1)] + t[2] + t[0][t[1] % max(len(t[0]), 1):]
+    )
+    deep = st.sampled_from([60, 999, 1001, 1030, 5000, 20_000]).map(_nested)
+    huge = st.sampled_from([70_000, 200_000]).map(_huge)
+    cut = st.tuples(st.sampled_from(good), st.floats(0.05, 0.95)).map(lambda t: b"!" + t[0][: int(len(t[0]) * t[1])])
+    surrogate_escape = st.just(b'!{"text": "\\ud800"}')
+    return st.one_of(random_bytes, bad_utf8, deep, huge, cut, surrogate_escape)
+
+
+# --- running a reader ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_limits():
+    with limits.in_force(FUZZ_LIMITS):
+        yield
+
+
+@pytest.fixture(scope="module")
+def fuzz_archive(tmp_path_factory):
+    archive = Archive(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
+    archive.migrate()
+    archive.register_source("fuzz", "fuzz", "generated inputs")
+    return archive
+
+
+class Workdir:
+    def __enter__(self) -> Path:
+        self.path = Path(tempfile.mkdtemp(prefix="fuzz-"))
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def read_and_store(archive: Archive, format_name: str, path: Path) -> list:
+    """What the reader yields, through the gate, and stored: nothing may raise."""
+    gate = ItemGate(formats.file_reader(format_name)(str(path), "fuzz"), "fuzz", str(path))
+    entries = list(gate)
+    assert gate.error is None or "\n" not in gate.error
+    stats = archive.store(entries, None, keep_ids=False)
+    assert stats.items == len(entries)
+    return entries
+
+
+def line_of(entry, path: Path) -> int | None:
+    match = re.match(re.escape(str(path)) + r":(\d+)", entry.location or "")
+    return int(match.group(1)) if match else None
+
+
+def items_and_errors(entries) -> tuple[list, list]:
+    return [e for e in entries if isinstance(e, RawItem)], [e for e in entries if isinstance(e, Unparsed)]
+
+
+# --- line-based formats: a bad line never costs a good one -------------------------------------
+
+
+@pytest.mark.parametrize("format_name", sorted(LINE_FORMATS))
+@given(data=st.data())
+def test_bad_lines_are_errors_and_every_good_line_is_kept(format_name, data, fuzz_archive):
+    good = [line for line in LINE_FORMATS[format_name].splitlines() if line.strip()]
+    with Workdir() as work:
+        baseline_path = work / "good.jsonl"
+        baseline_path.write_bytes(b"\n".join(good) + b"\n")
+        baseline = read_and_store(fuzz_archive, format_name, baseline_path)
+        base_items, base_errors = items_and_errors(baseline)
+
+        inserted = data.draw(st.lists(st.tuples(st.integers(0, len(good)), bad_lines(good)), min_size=1, max_size=4))
+        lines = list(good)
+        for position, bad in sorted(inserted, key=lambda pair: -pair[0]):
+            lines.insert(position, bad)
+        bad_numbers = {number for number, line in enumerate(lines, 1) if line not in good}
+        path = work / "mixed.jsonl"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        note(f"{len(inserted)} bad lines at {sorted(bad_numbers)}")
+
+        entries = read_and_store(fuzz_archive, format_name, path)
+        items, errors = items_and_errors(entries)
+
+    # Every good line's items are kept; what else was read came from the bad
+    # lines, each of which left a record (a parse error, or an item that the
+    # archive stores as a post or as a parse error).
+    kept = [item.payload_text() for item in items]
+    for item in base_items:
+        assert item.payload_text() in kept
+    assert len(errors) >= len(base_errors)
+    assert {line_of(entry, path) for entry in items if entry.payload_text() not in
+            {i.payload_text() for i in base_items}} <= bad_numbers
+    assert bad_numbers <= {line_of(entry, path) for entry in entries}, "a bad line left no record"
+    for error in errors:
+        assert len(error.payload) <= FUZZ_LIMITS.kept_error_bytes
+        error.payload.encode("utf-8")  # storable as it is
+
+
+@pytest.mark.parametrize("format_name", sorted(LINE_FORMATS))
+@given(cut=st.floats(0.0, 1.0))
+def test_a_line_file_cut_short_keeps_every_complete_line(format_name, cut, fuzz_archive):
+    good = [line for line in LINE_FORMATS[format_name].splitlines() if line.strip()]
+    text = b"\n".join(good) + b"\n"
+    with Workdir() as work:
+        full = read_and_store(fuzz_archive, format_name, _write(work / "full.jsonl", text))
+        cut_path = _write(work / "cut.jsonl", text[: int(len(text) * cut)])
+        entries = read_and_store(fuzz_archive, format_name, cut_path)
+    complete = text[: int(len(text) * cut)].count(b"\n")
+    kept = {item.payload_text() for item in items_and_errors(entries)[0]}
+    for item in items_and_errors(full)[0]:
+        if (line_of(item, work / "full.jsonl") or len(good)) <= complete:  # (no line: the file read whole)
+            assert item.payload_text() in kept
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+# --- streamed arrays: a bad element never costs a good one ---------------------------------------
+
+
+def bad_elements() -> st.SearchStrategy[bytes]:
+    """Element texts that keep the array's structure whole."""
+    plain = st.binary(min_size=1, max_size=200).map(lambda b: re.sub(rb'["\\\[\]{},]', b"", _one_line(b)) or b"x")
+    return st.one_of(
+        plain.map(lambda b: b'"' + b + b'"'),  # a string: not a post
+        plain.map(lambda b: b'{"tweet": {"id_str": "12", "full_text": "' + b + b'\xff"}}'),  # undecodable
+        st.sampled_from([60, 1001, 5000, 20_000]).map(_nested),
+        st.sampled_from([70_000, 150_000]).map(_huge),
+        st.just(b'{"tweet": 5}'),
+        st.just(b"tru"),
+    )
+
+
+def _array_file(prefix: bytes, elements: list[bytes], suffix: bytes) -> bytes:
+    return prefix + b"[\n" + b",\n".join(elements) + b"\n]" + suffix
+
+
+ARRAYS = {
+    # format: (file inside the folder, text before the array, key holding it)
+    "x-archive": ("data/tweets.js", b"window.YTD.tweets.part0 = ", None),
+    "mastodon-outbox": ("outbox.json", b'{"type": "OrderedCollection", "orderedItems": ', "orderedItems"),
+    "x-v1-json": (None, b"", None),
+}
+
+
+def _array_elements(format_name: str) -> list[bytes]:
+    if format_name == "x-v1-json":
+        values = json.loads((FIXTURES / "imports" / "x-v1-tweets.json").read_text())
+    else:
+        name, _prefix, key = ARRAYS[format_name]
+        text = (FOLDERS[format_name] / name).read_text()
+        values = json.loads(text[text.index("=") + 1 :]) if key is None else json.loads(text)[key]
+    return [json.dumps(value, ensure_ascii=False).encode() for value in values]
+
+
+@pytest.mark.parametrize("format_name", sorted(ARRAYS))
+@given(data=st.data())
+def test_bad_array_elements_are_errors_and_every_good_one_is_kept(format_name, data, fuzz_archive):
+    good = _array_elements(format_name)
+    inserted = data.draw(st.lists(st.tuples(st.integers(0, len(good)), bad_elements()), min_size=1, max_size=4))
+    elements = list(good)
+    for position, bad in sorted(inserted, key=lambda pair: -pair[0]):
+        elements.insert(position, bad)
+    with Workdir() as work:
+        base = _write_array(work / "good", format_name, good)
+        base_items, base_errors = items_and_errors(read_and_store(fuzz_archive, format_name, base))
+        mixed = _write_array(work / "mixed", format_name, elements)
+        items, errors = items_and_errors(read_and_store(fuzz_archive, format_name, mixed))
+    assert sorted(i.payload_text() for i in items) == sorted(i.payload_text() for i in base_items)
+    assert len(errors) == len(base_errors) + len(inserted)
+
+
+def _write_array(target: Path, format_name: str, elements: list[bytes]) -> Path:
+    name, prefix, key = ARRAYS[format_name]
+    if name is None:
+        return _write(target.with_suffix(".json"), _array_file(prefix, elements, b""))
+    shutil.copytree(FOLDERS[format_name], target)
+    (target / name).write_bytes(_array_file(prefix, elements, b"}" if key else b""))
+    return target
+
+
+# --- any format, any damage: no exception escapes -------------------------------------------------
+
+
+def _fixture_bytes(format_name: str) -> tuple[bytes, str | None]:
+    """The fixture's bytes, and for folders the file inside that is damaged."""
+    if format_name in LINE_FORMATS:
+        return LINE_FORMATS[format_name], None
+    if format_name in WHOLE_FILES:
+        return WHOLE_FILES[format_name].read_bytes(), None
+    name = ARRAYS[format_name][0]
+    return (FOLDERS[format_name] / name).read_bytes(), name
+
+
+def damaged(data: bytes) -> st.SearchStrategy[bytes]:
+    flips = st.lists(st.tuples(st.integers(0, max(len(data) - 1, 0)), st.integers(0, 255)), min_size=1, max_size=20)
+
+    def flip(changes):
+        out = bytearray(data)
+        for index, value in changes:
+            if out:
+                out[index] = value
+        return bytes(out)
+
+    return st.one_of(
+        flips.map(flip),
+        st.floats(0, 1).map(lambda f: data[: int(len(data) * f)]),
+        st.binary(max_size=2000),
+        st.sampled_from([_nested(50_000), _huge(300_000), b"\xef\xbb\xbf", b"", b"\x00" * 100]),
+        st.tuples(st.integers(0, len(data)), st.sampled_from([_nested(3000), b"\xff\xfe", b'"\\ud800"'])).map(
+            lambda t: data[: t[0]] + t[1] + data[t[0]:]
+        ),
+    )
+
+
+@pytest.mark.parametrize("format_name", sorted(formats.FILE_READERS))
+@given(data=st.data())
+def test_no_damaged_input_makes_an_import_raise(format_name, data, fuzz_archive):
+    original, inner = _fixture_bytes(format_name)
+    broken = data.draw(damaged(original))
+    with Workdir() as work:
+        if inner is None:
+            target = _write(work / f"input{Path(str(WHOLE_FILES.get(format_name, 'x.jsonl'))).suffix}", broken)
+        else:
+            target = work / "export"
+            shutil.copytree(FOLDERS[format_name], target)
+            (target / inner).write_bytes(broken)
+        result = import_file(fuzz_archive, format_name, str(target), workers=0)
+    assert result.status in ("ok", "failed")
+    assert "unexpected" not in (result.error or ""), result.error
+    assert "\n" not in (result.error or "")
