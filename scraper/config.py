@@ -134,8 +134,11 @@ class Config:
 # from a few lines; a self-referring alias never ends).
 MAX_CONFIG_BYTES = 4 << 20
 MAX_ALIASES = 200  # uses of an &anchor
-MAX_NODES = 200_000  # values once aliases are expanded
+MAX_NODES = 100_000  # values once aliases are expanded (a roster of 1000 leaders has about 40,000)
 MAX_DEPTH = 64  # mappings and lists inside one another
+
+
+_DEEP_FLOW = re.compile(r"(?:[\[{][ \t]*){%d}" % (MAX_DEPTH + 1))
 
 
 class _Loader(yaml.SafeLoader):
@@ -191,6 +194,10 @@ class _Doc:
             raise ConfigError(f"cannot read config file: {exc}", path=path) from None
         self.lines: dict[str, int] = {}
         self._nodes = 0
+        deep = _DEEP_FLOW.search(text)
+        if deep:  # refused before the YAML scanner, which looks far ahead inside each bracket
+            raise ConfigError(f"values nested more than {MAX_DEPTH} deep; refused", path=path,
+                              line=text.count("\n", 0, deep.start()) + 1)
         try:
             loader = _Loader(text)
             try:
@@ -441,7 +448,9 @@ def _limits(doc: _Doc, top: _Reader) -> Limits:
         values[name] = number
     limits = Limits(**{**DEFAULT_LIMITS.__dict__, **values})
     if limits.kept_error_bytes > limits.max_element_bytes:
-        raise doc.error("limits.kept_error_bytes", "cannot be larger than limits.max_element_bytes")
+        if "kept_error_bytes" in values:
+            raise doc.error("limits.kept_error_bytes", "cannot be larger than limits.max_element_bytes")
+        limits = Limits(**{**limits.__dict__, "kept_error_bytes": limits.max_element_bytes})
     return limits
 
 
