@@ -90,7 +90,9 @@ def quick_check(path: str | Path) -> list[str]:
         return [str(exc)]
     try:
         conn.execute("PRAGMA query_only = ON")
-        return [row[0] for row in conn.execute("PRAGMA quick_check(20)")]
+        # (A row may hold several problems, one a line: one a string here.)
+        return [problem.strip() for row in conn.execute("PRAGMA quick_check(20)")
+                for problem in str(row[0]).splitlines() if problem.strip()]
     except sqlite3.DatabaseError as exc:
         return [str(exc)]
     finally:
