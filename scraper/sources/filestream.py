@@ -90,6 +90,7 @@ class JsonArrayItems:
         self.key = key
         self.chunk_size = chunk_size
         self.found = False
+        self.closed = False  # the array's closing bracket was reached
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         limits = current_limits()
@@ -134,6 +135,7 @@ class JsonArrayItems:
                             counted = start
                             yield self._element(buf[start : match.start()], line)
                         if char == "]":
+                            self.closed = True
                             return
                         start = pos
                         continue
@@ -199,6 +201,34 @@ class JsonArrayItems:
 
 def json_array_items(stream: IO[str], key: str | None = None) -> Iterator[tuple[int, str]]:
     return iter(JsonArrayItems(stream, key))
+
+
+class _FirstLine:
+    """A stream's first line only, read in chunks (never held whole)."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+        self.done = False
+
+    def read(self, size: int) -> str:
+        if self.done:
+            return ""
+        text = self.stream.readline(size)
+        self.done = not text or text.endswith(("\n", "\r"))
+        return text
+
+
+def array_on_first_line_only(path: str | Path) -> bool:
+    """Does a file that starts with ``[`` hold a whole array on its first
+    line and more after it? Then it is JSONL whose first record is a list,
+    not one JSON array."""
+    with open_text(path) as stream:
+        items = JsonArrayItems(_FirstLine(stream))
+        for _ in items:
+            pass
+        if not items.closed:
+            return False
+        return any(not line.isspace() for _number, line in numbered_lines(stream))
 
 
 def first_char(path: str | Path) -> str:

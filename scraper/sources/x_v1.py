@@ -24,7 +24,7 @@ from ..model import Post, RawItem
 from ..normalise import loads_json, snowflake_time, to_utc_iso, unique
 from . import ItemStream, Unparsed
 from .decoding import looks_like_jsonl, loads, read_element, read_whole, too_large, unreadable
-from .filestream import first_char, json_array_items, numbered_lines, open_text
+from .filestream import array_on_first_line_only, first_char, json_array_items, numbered_lines, open_text
 from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
 
 FORMAT = "x-v1-tweet"
@@ -92,7 +92,7 @@ def _record_items(text: str, source_id: str, location: str, context: dict | None
 def read_v1_json(path: str, source_id: str) -> ItemStream:
     """A JSON array of v1.1 tweets, or JSONL of tweets (or of search pages),
     or one pretty-printed tweet or search page. Streams any size."""
-    if first_char(path) == "[":
+    if first_char(path) == "[" and not array_on_first_line_only(path):
         with open_text(path) as stream:
             for number, text in json_array_items(stream):
                 yield from item_or_unparsed(text, source_id, f"{path}:{number}")
