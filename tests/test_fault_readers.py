@@ -324,3 +324,72 @@ def test_no_damaged_input_makes_an_import_raise(format_name, data, fuzz_archive)
     assert result.status in ("ok", "failed")
     assert "unexpected" not in (result.error or ""), result.error
     assert "\n" not in (result.error or "")
+
+
+# --- the failures the fault run found, each kept as a plain case ------------------------------------
+
+
+def _twarc_with_bad_lines(path: Path) -> Path:
+    good = LINE_FORMATS["twarc2-jsonl"].splitlines()
+    lines = [good[0], b'{"id": "1", "text": "bad \xff\xfe bytes"}', b"[" * 100_000 + b"]" * 100_000, *good[1:]]
+    return _write(path, b"\n".join(lines) + b"\n")
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_one_bad_line_never_loses_the_file(workers, tmp_path):
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+
+    path = _twarc_with_bad_lines(tmp_path / "tweets.jsonl")
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(cli, ["import", "twarc2-jsonl", str(path), "--db", str(db), "--workers", str(workers)])
+    assert result.exit_code == 0, result.output
+    archive = Archive(db)
+    good_posts = len([line for line in LINE_FORMATS["twarc2-jsonl"].splitlines() if line.strip()])
+    assert archive.db["posts"].count == good_posts
+    errors = archive.db.execute("SELECT location, reason, raw_sha256 FROM parse_errors ORDER BY id").fetchall()
+    assert [location.rsplit(":", 1)[1] for location, _reason, _sha in errors] == ["2", "3"]
+    assert "not UTF-8: undecodable byte 0xff" in errors[0][1]
+    assert "element of 200,000 characters" in errors[1][1] or "nested too deeply" in errors[1][1]
+    assert '\\xff\\xfe bytes' in archive.raw_payload(errors[0][2])  # the raw bytes kept, written \xNN
+
+
+def test_import_urls_given_jsonl_records_each_line(tmp_path):
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+
+    result = CliRunner().invoke(cli, ["import", "urls", str(FIXTURES / "imports" / "twarc2-flattened.jsonl"),
+                                      "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 0, result.output
+    assert "ok: 4 items, 0 new, 0 new versions, 0 unchanged, 4 parse errors" in result.output
+
+
+def test_a_huge_string_in_a_small_zip_is_skipped_without_holding_it(tmp_path):
+    import tracemalloc
+    import zipfile
+
+    tweets = _array_elements("x-archive")
+    huge = b'{"tweet": {"id_str": "9", "full_text": "' + b"x" * (24 << 20) + b'"}}'
+    body = _array_file(b"window.YTD.tweets.part0 = ", [tweets[0], huge, *tweets[1:]], b"")
+    archive_zip = tmp_path / "twitter-archive.zip"
+    with zipfile.ZipFile(archive_zip, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("data/tweets.js", body)
+        bundle.write(FOLDERS["x-archive"] / "data" / "account.js", "data/account.js")
+    del body, huge
+    assert archive_zip.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        entries = list(ItemGate(formats.file_reader("x-archive")(str(archive_zip), "fuzz"), "fuzz", "zip"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    items, errors = items_and_errors(entries)
+    base_items, base_errors = items_and_errors(
+        list(ItemGate(formats.file_reader("x-archive")(str(FOLDERS["x-archive"]), "fuzz"), "fuzz", "folder")))
+    assert [i.payload_text() for i in items] == [i.payload_text() for i in base_items]
+    assert len(errors) == len(base_errors) + 1
+    huge_error = next(e for e in errors if "above limits.max_element_bytes" in e.reason)
+    assert huge_error.location.endswith("!data/tweets.js:3") and 4000 < len(huge_error.payload) <= FUZZ_LIMITS.kept_error_bytes
+    assert peak < 12 << 20  # chunks and buffers, never the 24 MiB string
