@@ -120,9 +120,8 @@ def test_import_killed_at_a_random_moment_loses_nothing(import_trial, big_jsonl,
     assert done.returncode == 0, done.stderr
     after = state(db)
     assert after["posts"] == IMPORT_POSTS
-    assert "running" not in after["runs"]
-    if killed and sum(after["runs"].values()) == 2:
-        assert after["runs"].get("interrupted") == 1
+    assert set(after["runs"]) <= {"ok", "interrupted"}  # (killed after it finished: ok)
+    assert after["runs"].get("interrupted", 0) <= 1 and after["runs"].get("ok", 0) >= 1
     assert integrity.quick_check(db) == ["ok"]
 
 
@@ -197,6 +196,5 @@ def test_scrape_killed_at_a_random_moment_resumes_without_loss(scrape_trial, slo
     assert done.returncode == 0, done.stdout + done.stderr
     after = state(db)
     assert after["posts"] == SCRAPE_PAGES * PAGE_SIZE
-    assert "running" not in after["runs"]
-    if killed and sum(after["runs"].values()) == 2:
-        assert after["runs"].get("interrupted") == 1
+    assert set(after["runs"]) <= {"ok", "interrupted"}  # (killed after it finished: ok)
+    assert after["runs"].get("interrupted", 0) <= 1 and after["runs"].get("ok", 0) >= 1

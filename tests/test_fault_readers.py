@@ -393,3 +393,16 @@ def test_a_huge_string_in_a_small_zip_is_skipped_without_holding_it(tmp_path):
     huge_error = next(e for e in errors if "above limits.max_element_bytes" in e.reason)
     assert huge_error.location.endswith("!data/tweets.js:3") and 4000 < len(huge_error.payload) <= FUZZ_LIMITS.kept_error_bytes
     assert peak < 12 << 20  # chunks and buffers, never the 24 MiB string
+
+
+@pytest.mark.parametrize("format_name", sorted(FOLDERS))
+@pytest.mark.parametrize("packing", ["zip", "gztar"])
+@given(data=st.data())
+def test_a_damaged_zip_or_tar_export_makes_no_import_raise(format_name, packing, data, fuzz_archive):
+    with Workdir() as work:
+        packed = Path(shutil.make_archive(str(work / "export"), packing, FOLDERS[format_name]))
+        broken = data.draw(damaged(packed.read_bytes()))
+        packed.write_bytes(broken)
+        result = import_file(fuzz_archive, format_name, str(packed), workers=0)
+    assert result.status in ("ok", "failed")
+    assert "unexpected" not in (result.error or ""), result.error

@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import json
 import re
+import tarfile
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -210,8 +213,10 @@ class ItemGate:
     """Wraps a stream of items on its way to the archive (see the module
     docstring). ``error`` tells afterwards why the stream ended early."""
 
-    # What may escape a reader on hostile input; anything else is a bug and propagates.
-    STOPPERS = (SourceError, ParseFailure, *ELEMENT_ERRORS, OSError, EOFError)
+    # What may escape a reader on hostile input (a damaged zip or tar.gz
+    # included); anything else is a bug and propagates.
+    STOPPERS = (SourceError, ParseFailure, *ELEMENT_ERRORS, OSError, EOFError, zipfile.BadZipFile,
+                tarfile.TarError, zlib.error)
 
     def __init__(self, stream: Iterable, source_id: str, location: str, label: str | None = None):
         self.stream = stream

@@ -25,11 +25,13 @@ import io
 import re
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from ..errors import SourceError
 from ..limits import current as current_limits
 from .decoding import Oversize
 
@@ -250,10 +252,21 @@ class Bundle:
     """An export given as a folder, a ``.zip`` or a ``.tar.gz``: names of its
     files (POSIX paths) and a text stream for one of them."""
 
+    # What a damaged or unsupported .zip or .tar.gz raises.
+    DAMAGED = (zipfile.BadZipFile, tarfile.TarError, NotImplementedError, EOFError, zlib.error, OSError)
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._zip: zipfile.ZipFile | None = None
         self._tar: tarfile.TarFile | None = None
+        try:
+            self._list()
+        except FileNotFoundError:
+            raise
+        except self.DAMAGED as exc:
+            raise SourceError(f"{self.path}: cannot be read as a folder, .zip or .tar.gz ({exc})") from None
+
+    def _list(self) -> None:
         if self.path.is_dir():
             self._names = sorted(
                 p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_file()
@@ -284,14 +297,17 @@ class Bundle:
 
     @contextmanager
     def open(self, name: str) -> Iterator[IO[str]]:
-        if self._zip is not None:
-            raw = self._zip.open(name)
-        elif self._tar is not None:
-            raw = self._tar.extractfile(name)
-        elif self.path.is_dir():
-            raw = open(self.path / PurePosixPath(name), "rb")
-        else:
-            raw = open(self.path, "rb")
+        try:
+            if self._zip is not None:
+                raw = self._zip.open(name)
+            elif self._tar is not None:
+                raw = self._tar.extractfile(name)
+            elif self.path.is_dir():
+                raw = open(self.path / PurePosixPath(name), "rb")
+            else:
+                raw = open(self.path, "rb")
+        except self.DAMAGED as exc:
+            raise SourceError(f"{self.where(name)}: cannot be read ({exc})") from None
         with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
             yield text
 
