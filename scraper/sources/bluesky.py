@@ -23,7 +23,6 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import ParseFailure, SourceError

@@ -22,11 +22,10 @@ import re
 import warnings
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ParseFailure, SourceError
+from ..errors import SourceError
 from ..model import PLATFORMS, Post, RawItem, post_key
 from ..normalise import loads_json, to_utc_iso
 from . import ScrapeRequest, Unparsed

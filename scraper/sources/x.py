@@ -26,7 +26,6 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from .. import jsonio

@@ -16,7 +16,6 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from ..errors import ParseFailure
