@@ -411,3 +411,75 @@ def test_a_damaged_zip_or_tar_export_makes_no_import_raise(format_name, packing,
         result = import_file(fuzz_archive, format_name, str(packed), workers=0)
     assert result.status in ("ok", "failed")
     assert not unexpected(result), result.error
+
+
+# --- good records with hostile values inside ---------------------------------------------------------
+
+JSON_LINE_FORMATS = sorted(f for f in LINE_FORMATS if f != "urls")
+HOSTILE_VALUES = st.one_of(
+    st.sampled_from([None, True, 0, -1, 2**70, 1.5, "", "x" * 5000, [], {}, ["a", "b"], {"a": "b"}, [[["deep"]]]]),
+    st.sampled_from([400, 980]).map(lambda depth: json.loads("[" * depth + "]" * depth)),
+    st.text(max_size=50),
+)
+
+
+def _key_paths(value, prefix=(), depth=0):
+    if isinstance(value, dict) and depth < 4:
+        for key, inner in value.items():
+            yield (*prefix, key)
+            yield from _key_paths(inner, (*prefix, key), depth + 1)
+    elif isinstance(value, list) and value and depth < 4:
+        yield (*prefix, 0)
+        yield from _key_paths(value[0], (*prefix, 0), depth + 1)
+
+
+def _replaced(record, path, value):
+    record = json.loads(json.dumps(record))
+    holder = record
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+    return record
+
+
+@pytest.mark.parametrize("format_name", JSON_LINE_FORMATS)
+@given(data=st.data())
+def test_hostile_values_inside_good_records_never_escape(format_name, data, fuzz_archive):
+    lines = [line for line in LINE_FORMATS[format_name].splitlines() if line.strip()]
+    readable = [i for i, line in enumerate(lines) if isinstance(_json_or_none(line), dict)]
+    index = data.draw(st.sampled_from(readable))
+    path = data.draw(st.sampled_from(list(_key_paths(json.loads(lines[index])))))
+    lines[index] = json.dumps(_replaced(json.loads(lines[index]), path, data.draw(HOSTILE_VALUES))).encode()
+    note(f"line {index + 1}, {path}")
+    with Workdir() as work:
+        target = _write(work / "values.jsonl", b"\n".join(lines) + b"\n")
+        result = import_file(fuzz_archive, format_name, str(target), workers=0)
+    assert result.status == "ok", result.error
+    assert result.stats.items >= len(readable) - 1  # (the changed record may hold no post: an empty page)
+
+
+def _json_or_none(line: bytes):
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("format_name", [*sorted(ARRAYS), "mastodon-statuses"])
+@given(data=st.data())
+def test_hostile_values_inside_good_array_elements_never_escape(format_name, data, fuzz_archive):
+    if format_name == "mastodon-statuses":
+        elements = [json.dumps(v).encode() for v in json.loads(WHOLE_FILES[format_name].read_text())]
+    else:
+        elements = _array_elements(format_name)
+    index = data.draw(st.integers(0, len(elements) - 1))
+    path = data.draw(st.sampled_from(list(_key_paths(json.loads(elements[index])))))
+    elements[index] = json.dumps(_replaced(json.loads(elements[index]), path, data.draw(HOSTILE_VALUES))).encode()
+    note(f"element {index}, {path}")
+    with Workdir() as work:
+        if format_name == "mastodon-statuses":
+            target = _write(work / "statuses.json", _array_file(b"", elements, b""))
+        else:
+            target = _write_array(work / "export", format_name, elements)
+        result = import_file(fuzz_archive, format_name, str(target), workers=0)
+    assert result.status == "ok", result.error

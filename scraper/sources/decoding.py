@@ -43,7 +43,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # What a reader may raise on hostile input, for one element: JSON nested
 # deeper than the parser or a re-serialisation can go (RecursionError), a
 # value of an unexpected shape (ValueError, TypeError, KeyError...).
-ELEMENT_ERRORS = (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError, UnicodeError)
+ELEMENT_ERRORS = (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError, UnicodeError,
+                  ArithmeticError)
 
 
 class Oversize(str):
@@ -252,6 +253,12 @@ class ItemGate:
         item = entry if isinstance(entry, RawItem) else getattr(entry, "item", None)
         if not isinstance(item, RawItem):
             return entry
+        # Provenance a file gave (twarc's __twarc.url, retrieved_at) is kept
+        # only as text; the raw payload keeps whatever it was.
+        if item.fetched_url is not None and not isinstance(item.fetched_url, str):
+            item.fetched_url = None
+        if item.retrieved_at is not None and not isinstance(item.retrieved_at, str):
+            item.retrieved_at = None
         page = item.page
         if page is not None and id(page) not in self._pages_checked:
             # A response or saved page kept as provenance: stored readable.
