@@ -39,22 +39,32 @@ def _checker(annotation):
 
 _HINTS = typing.get_type_hints(Post)
 _FIELDS = [(f.name, *_checker(_HINTS[f.name])) for f in fields(Post)]
-_JSON_FIELDS = ("media", "extra")
-_SQLITE_INTEGERS = (-(2**63), 2**63 - 1)  # stored as JSON: must serialise, at any depth they hold
+# Split by kind of check once: this runs for every post.
+_SIMPLE = [(name, accepted) for name, accepted, element in _FIELDS if element is None]
+_INTEGERS = [name for name, accepted, _element in _FIELDS if int in accepted]
+_LISTS = [(name, element) for name, _accepted, element in _FIELDS if element is not None and element is not typing.Any]
+_JSON_FIELDS = ("media", "extra")  # stored as JSON: must serialise, at any depth they hold
+_SQLITE_INTEGERS = (-(2**63), 2**63 - 1)
 
 
 def check_post(post: Post) -> Post:
     """``post`` if each field holds the type Post declares; else ParseFailure."""
-    for name, accepted, element in _FIELDS:
+    for name, accepted in _SIMPLE:
         value = getattr(post, name)
         if not isinstance(value, accepted):
             raise ParseFailure(f"field {name} is {_kind(value)}, not {_names(accepted)}")
-        if type(value) is int and not _SQLITE_INTEGERS[0] <= value <= _SQLITE_INTEGERS[1]:
+    low, high = _SQLITE_INTEGERS
+    for name in _INTEGERS:
+        value = getattr(post, name)
+        if type(value) is int and not low <= value <= high:
             raise ParseFailure(f"field {name} is {value}, beyond the 64-bit integers SQLite stores")
-        if element is not None and element is not typing.Any:
-            for item in value:
-                if not isinstance(item, element):
-                    raise ParseFailure(f"field {name} holds {_kind(item)}, not {_names((element,))}")
+    for name, element in _LISTS:
+        value = getattr(post, name)
+        if type(value) is not list:
+            raise ParseFailure(f"field {name} is {_kind(value)}, not a list")
+        for item in value:
+            if not isinstance(item, element):
+                raise ParseFailure(f"field {name} holds {_kind(item)}, not {_names((element,))}")
     for name in _JSON_FIELDS:
         try:
             orjson.dumps(getattr(post, name))
