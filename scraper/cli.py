@@ -70,7 +70,7 @@ def cli():
 
     Exit codes: 0 ok; 1 some sources failed (the others were archived);
     2 usage or config error; 3 archive locked; 4 archive cannot be opened
-    or written.
+    or written, or is damaged (docs/reliability.md says how to recover).
     """
 
 
@@ -357,8 +357,11 @@ def serve(db_path, host, port, immutable, open_browser):
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(db_path, as_json):
-    """The morning check: the last runs, failing or anomalous sources,
-    each account's freshness, archive counts and accounts not in the roster.
+    """The morning check: the archive's integrity (PRAGMA quick_check when
+    the file changed since the last check; exit 4 if damaged), the last
+    runs (runs a killed process left running are marked interrupted),
+    failing or anomalous sources, each account's freshness, archive counts
+    and accounts not in the roster.
 
     \b
     Example:

@@ -85,7 +85,10 @@ def report(kind: str, trial: int, killed: bool, db: Path) -> None:
     stored = "no archive yet"
     if db.exists():
         assert integrity.quick_check(db) == ["ok"]
-        stored = f"{state(db)['posts']} posts stored"
+        archive = Archive(db)
+        has_posts = archive.db["posts"].exists()
+        archive.db.conn.close()
+        stored = f"{state(db)['posts']} posts stored" if has_posts else "an archive without its tables yet"
     print(f"\nkill -9 {kind} trial {trial}: {'killed' if killed else 'finished first'}, {stored}; integrity ok")
 
 
