@@ -29,12 +29,13 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from . import formats
+from . import formats, limits
 from .errors import SourceError
 from .model import PreparedPost, RawItem, ReadItem
 from .prepare import read_item
 from .relevance import ElectionMatcher
 from .sources import Unparsed
+from .sources.decoding import ItemGate
 from .sources.filestream import numbered_lines
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ def read_in_workers(
     and the others held are read again in this process, in order, and so
     is the rest of the file."""
     context = multiprocessing.get_context(_start_method())
-    setup = (format_name, source_id, matchers, match_quotes)
+    # (The limits in force go along: a spawned worker does not inherit them.)
+    setup = (format_name, source_id, matchers, match_quotes, limits.current())
     in_flight: deque = deque()  # (chunk, future), in file order
     here: _Reader | None = None  # reads in this process once the pool is broken
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=setup) as pool:
@@ -117,23 +119,33 @@ def read_in_workers(
 
 def chunks_of(path: str) -> Iterator[tuple[int, int, int]]:
     """(number of its first line, byte offset, byte length) of each chunk of
-    whole lines. Only newlines are looked for: nothing is decoded, and a line
-    longer than a chunk is skipped through, not held."""
+    whole lines. Only line ends are looked for: nothing is decoded, and a
+    line longer than a chunk is skipped through, not held. A chunk ends
+    after a newline; lines are counted as the text reader splits them
+    (newline, carriage return and newline, or a lone carriage return), so
+    that a line has the same number as in a reading in one process."""
     with open(path, "rb") as stream:
         number, offset = 1, 0
         while True:
             block = stream.read(CHUNK_BYTES)
             if not block:
                 return
-            length, lines = len(block), block.count(b"\n")
+            length, lines = len(block), _line_ends(block)
             while not block.endswith(b"\n"):  # to the end of the last line
+                previous = block
                 block = stream.readline(CHUNK_BYTES)
                 if not block:
                     break
                 length += len(block)
-                lines += block.endswith(b"\n")
+                lines += _line_ends(block) - (previous.endswith(b"\r") and block.startswith(b"\n"))
             yield number, offset, length
             number, offset = number + lines, offset + length
+
+
+def _line_ends(block: bytes) -> int:
+    lines = block.count(b"\n")
+    returns = block.count(b"\r")
+    return lines + returns - block.count(b"\r\n") if returns else lines
 
 
 class _Reader:
@@ -179,35 +191,71 @@ def _start_method() -> str:
 _worker: dict = {}
 
 
-def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool) -> None:
+def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool,
+                  in_force: limits.Limits) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the import in the main process, quietly here
-    _set_up(format_name, source_id, matchers, match_quotes)
+    _set_up(format_name, source_id, matchers, match_quotes, in_force)
 
 
-def _set_up(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool) -> None:
+def _set_up(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool,
+            in_force: limits.Limits) -> None:
+    limits.apply(in_force)
     _worker.update(reader=formats.line_reader(format_name), source_id=source_id, matchers=matchers,
                    match_quotes=match_quotes)
 
 
+# A chunk this large is read through a window on the file rather than whole:
+# its last line is a long one (chunks_of runs to the end of a line).
+WHOLE_CHUNK_BYTES = 4 * CHUNK_BYTES
+
+
 def _read_range(path: str, first_line: int, offset: int, length: int) -> list:
-    """The results of one chunk of the file (see chunks_of), read here."""
+    """The results of one chunk of the file (see chunks_of), read here,
+    decoded as open_text decodes the whole file in one process (a
+    byte-order mark at its start ignored, undecodable bytes kept as lone
+    surrogates) and cut into lines by the same numbered_lines: a line too
+    long (an Oversize) or not UTF-8 is the same parse error either way,
+    and never held whole."""
+    encoding = "utf-8-sig" if offset == 0 else "utf-8"
     with open(path, "rb") as stream:
         stream.seek(offset)
-        data = stream.read(length)
-    # As open_text decodes the whole file: a byte-order mark at its start ignored.
-    text = data.decode("utf-8-sig" if offset == 0 else "utf-8", errors="surrogateescape")
-    lines = numbered_lines(io.StringIO(text, newline=""))
-    return _read_chunk(path, [(first_line - 1 + number, line) for number, line in lines])
+        if length <= WHOLE_CHUNK_BYTES:
+            text = io.StringIO(stream.read(length).decode(encoding, errors="surrogateescape"), newline="")
+        else:
+            text = io.TextIOWrapper(io.BufferedReader(_Window(stream, length)), encoding=encoding,
+                                    errors="surrogateescape", newline="")
+        return _read_chunk(path, ((first_line - 1 + number, line) for number, line in numbered_lines(text)))
 
 
-def _read_chunk(path: str, chunk: list[tuple[int, str]]) -> list:
+class _Window(io.RawIOBase):
+    """``length`` bytes of an open file, from where it stands."""
+
+    def __init__(self, stream, length: int):
+        self.stream, self.left = stream, length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        size = min(len(buffer), self.left)
+        if size <= 0:
+            return 0
+        data = self.stream.read(size)
+        buffer[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
+def _read_chunk(path: str, chunk: Iterator[tuple[int, str]]) -> list:
     reader, source_id, matchers, match_quotes = (
         _worker[k] for k in ("reader", "source_id", "matchers", "match_quotes"))
+    gate = ItemGate((), source_id, path)  # the check a serial import's items pass (scraper.scrape._read_file)
     results: list = []
     for number, line in chunk:
         for item in reader(line, source_id, f"{path}:{number}"):
+            item = gate.check(item)
             if isinstance(item, Unparsed):
                 results.append(item)
                 continue

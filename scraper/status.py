@@ -46,6 +46,9 @@ def archive_status(archive: Archive, runs: int = 5) -> dict:
 
 def status_lines(status: dict, db_path: str) -> list[str]:
     lines = [f"Archive {db_path}"]
+    integrity = status.get("integrity")
+    if integrity and integrity.get("result"):
+        lines.append(f"  integrity: {integrity['result']} (PRAGMA quick_check, {integrity.get('checked_at') or 'now'})")
     for name, count in status["counts"].items():
         lines.append(f"  {name:20} {count}")
     if status["runs"]:
