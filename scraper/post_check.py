@@ -15,6 +15,7 @@ own annotations, so a new field is checked without a line here.
 from __future__ import annotations
 
 import json
+import operator
 import types
 import typing
 from dataclasses import fields
@@ -48,21 +49,65 @@ _SQLITE_INTEGERS = (-(2**63), 2**63 - 1)
 
 
 def check_post(post: Post) -> Post:
-    """``post`` if each field holds the type Post declares; else ParseFailure."""
+    """``post`` if each field holds the type Post declares; else ParseFailure.
+
+    Runs for every post an import reads, so an ordinary post takes a fast
+    path: the types of all its fields in one tuple, looked up among the
+    combinations already found good; its counts, media and extra written
+    by orjson (counts within 53 bits, far inside SQLite's 64; media and
+    extra nested less than 255 deep); its lists of text joined. Anything
+    else (a new combination of types, a value orjson or str.join refuses,
+    media that are not mappings) takes the full check, which accepts the
+    post or says what is wrong with it."""
+    if tuple(map(type, post.__dict__.values())) in _TYPES_FOUND_GOOD:
+        try:
+            _dumps(_json_values(post), option=_STRICT_INTEGER)
+            _join([*post.hashtags, *post.mentions, *post.links])
+        except TypeError:  # (orjson's JSONEncodeError is one)
+            pass
+        else:
+            media = post.media
+            if not media or all(type(item) is dict for item in media):
+                return post
+    return _check_fully(post)
+
+
+def _check_fully(post: Post) -> Post:
+    _check_types(post)
+    if len(_TYPES_FOUND_GOOD) < 1024:
+        _TYPES_FOUND_GOOD.add(tuple(map(type, post.__dict__.values())))
+    _check_values(post)
+    return post
+
+
+# Combinations of field types that passed _check_types (a handful in practice:
+# which optional fields a platform's posts leave empty).
+_TYPES_FOUND_GOOD: set[tuple] = set()
+_json_values = operator.attrgetter(*Post.COUNT_FIELDS, "media", "extra")
+_dumps = orjson.dumps
+_STRICT_INTEGER = orjson.OPT_STRICT_INTEGER
+_join = "".join
+
+
+def _check_types(post: Post) -> None:
     for name, accepted in _SIMPLE:
         value = getattr(post, name)
         if not isinstance(value, accepted):
             raise ParseFailure(f"field {name} is {_kind(value)}, not {_names(accepted)}")
+    for name, _element in _LISTS:
+        value = getattr(post, name)
+        if type(value) is not list:
+            raise ParseFailure(f"field {name} is {_kind(value)}, not a list")
+
+
+def _check_values(post: Post) -> None:
     low, high = _SQLITE_INTEGERS
     for name in _INTEGERS:
         value = getattr(post, name)
         if type(value) is int and not low <= value <= high:
             raise ParseFailure(f"field {name} is {value}, beyond the 64-bit integers SQLite stores")
     for name, element in _LISTS:
-        value = getattr(post, name)
-        if type(value) is not list:
-            raise ParseFailure(f"field {name} is {_kind(value)}, not a list")
-        for item in value:
+        for item in getattr(post, name):
             if not isinstance(item, element):
                 raise ParseFailure(f"field {name} holds {_kind(item)}, not {_names((element,))}")
     for name in _JSON_FIELDS:
@@ -75,7 +120,6 @@ def check_post(post: Post) -> Post:
                 raise ParseFailure(f"field {name} is nested too deeply to store") from None
             except (TypeError, ValueError) as exc:
                 raise ParseFailure(f"field {name} cannot be stored as JSON ({exc})") from None
-    return post
 
 
 def _kind(value) -> str:
