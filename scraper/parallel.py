@@ -92,29 +92,31 @@ def read_in_workers(
     context = multiprocessing.get_context(_start_method())
     # (The limits in force go along: a spawned worker does not inherit them.)
     setup = (format_name, source_id, matchers, match_quotes, limits.current())
-    in_flight: deque = deque()  # (chunk, future), in file order
+    in_flight: deque = deque()  # (chunk, future or None), in file order
     here: _Reader | None = None  # reads in this process once the pool is broken
+
+    def results_in_order(keep: int) -> Iterator[ReadItem | Unparsed]:
+        """The results of the chunks in flight, oldest first, until ``keep`` are left."""
+        nonlocal here
+        while len(in_flight) > keep:
+            chunk, future = in_flight.popleft()
+            results = None if here is not None or future is None else _results(future, path, source_id)
+            if results is None:  # the pool broke: this chunk, and all after it, are read here
+                here = here or _Reader(path, setup, in_flight)
+                results = here.read(chunk)
+            yield from results
+
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=setup) as pool:
         for chunk in chunks_of(path):
+            future = None
             if here is None:
-                in_flight.append((chunk, pool.submit(_read_range, path, *chunk)))
-                if len(in_flight) < CHUNKS_IN_FLIGHT:
-                    continue
-                chunk, future = in_flight.popleft()
-                results = _results(future, path, source_id)
-                if results is not None:
-                    yield from results
-                    continue
-                here = _Reader(path, setup, in_flight)
-            yield from here.read(chunk)
-        while in_flight:
-            chunk, future = in_flight.popleft()
-            results = None if here is not None else _results(future, path, source_id)
-            if results is not None:
-                yield from results
-                continue
-            here = here or _Reader(path, setup, in_flight)
-            yield from here.read(chunk)
+                try:
+                    future = pool.submit(_read_range, path, *chunk)
+                except BrokenProcessPool:  # a worker died since the last chunk was handed out
+                    pass
+            in_flight.append((chunk, future))
+            yield from results_in_order(CHUNKS_IN_FLIGHT - 1)
+        yield from results_in_order(0)
 
 
 def chunks_of(path: str) -> Iterator[tuple[int, int, int]]:
@@ -153,7 +155,8 @@ class _Reader:
 
     def __init__(self, path: str, setup: tuple, abandoned: deque):
         for _, future in abandoned:
-            future.cancel()
+            if future is not None:
+                future.cancel()
         logger.warning("%s: a worker process died; reading the rest of the file in this process", path)
         self.path = path
         self.source_id = setup[1]
