@@ -234,3 +234,107 @@ def test_config_limits_reach_the_client_and_the_cli_prints_one_line_per_source(s
     assert len(lines) == 2 and lines[0].startswith(f"{source} [telegram] failed")
     assert "1 s deadline" in lines[0] and lines[1].startswith("run 1: 1 sources, 1 failed")
     assert hostility.attempts == 1  # a request past its deadline is not tried again
+
+
+# --- the deadline itself: at the socket where httpx allows it, between reads where it does not ---------------
+
+
+class DrippingServer:
+    """A raw HTTP server on 127.0.0.1 that answers every request with a
+    status line and then one byte every ``interval`` seconds (of headers, or
+    of a body after complete headers), each well inside the read timeout,
+    for ``total`` seconds at most: only a deadline on the whole request
+    ends it sooner."""
+
+    def __init__(self, where: str, interval: float = 0.05, total: float = 20.0):
+        import socket
+        import threading
+
+        self.where, self.interval, self.total = where, interval, total
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/page"
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        self.listener.settimeout(0.2)
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.recv(65536)
+                head = b"HTTP/1.1 200 OK\r\n"
+                if self.where == "body":
+                    head += b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                connection.sendall(head)
+                end = time.monotonic() + self.total
+                while time.monotonic() < end and not self.stopping.is_set():
+                    try:
+                        connection.sendall(b"x" if self.where == "body" else b"X-Slow: 1\r\n"[:1])
+                    except OSError:
+                        break
+                    time.sleep(self.interval)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(5)
+        self.listener.close()
+
+
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_the_deadline_is_enforced_at_the_socket(where):
+    from scraper.http import ResponseRefused
+
+    server = DrippingServer(where)
+    try:
+        with PoliteClient(limits=LIMITS, max_retries=0) as client:
+            backend = client._client._transport._pool._network_backend
+            assert backend is client._deadline  # the installed backend, as this httpx allows
+            with hang_guard(10, f"a request dripped in its {where}"), pytest.raises(ResponseRefused) as refused:
+                client.get(server.url)
+    finally:
+        server.stop()
+    assert f"within the {LIMITS.deadline:g} s deadline" in str(refused.value)
+
+
+def test_without_a_pool_to_hand_the_backend_the_body_is_still_cut_off(monkeypatch, caplog):
+    """An httpx whose transport has no ``_pool._network_backend``: a warning,
+    and the deadline checked between the chunks of a body (each read is
+    bounded by the timeout), so a dripped body still ends."""
+    import httpx
+
+    from scraper import http_deadline
+    from scraper.http import ResponseRefused
+
+    class PoolWithoutBackend:
+        def __init__(self, pool):
+            self._inner = pool
+
+        def handle_request(self, request):
+            return self._inner.handle_request(request)
+
+        def close(self):
+            self._inner.close()
+
+    real_init = httpx.HTTPTransport.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        self._pool = PoolWithoutBackend(self._pool)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "__init__", init)
+    monkeypatch.setattr(http_deadline, "_warned", False)
+    server = DrippingServer("body")
+    try:
+        with caplog.at_level("WARNING", logger="scraper.http_deadline"):
+            with PoliteClient(limits=LIMITS, max_retries=0) as client:
+                with hang_guard(10, "a dripped body without the socket deadline"), \
+                        pytest.raises(ResponseRefused) as refused:
+                    client.get(server.url)
+    finally:
+        server.stop()
+    assert "checked between reads only" in caplog.text
+    assert f"within the {LIMITS.deadline:g} s deadline" in str(refused.value) and "bytes received" in str(refused.value)
