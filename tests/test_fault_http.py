@@ -193,10 +193,8 @@ def test_hostile_answer_is_bounded_reported_and_resumed(platform, kind, server, 
             assert result.status == "ok", line
             assert waits and max(waits) >= 0.5  # Retry-After honoured (waits are recorded, not slept)
         elif kind in PARSE_ERRORS:
-            # (An RSS answer that is no feed at all reads as an empty feed: "never a
-            # silent zero" is issue 10's; here it must only end, and resume.)
-            silent_rss = platform == "rss" and result.stats.items == 0
-            assert result.stats.parse_errors >= 1 or result.status == "failed" or silent_rss, line
+            # (An RSS answer that is no feed at all is a parse error too: never a silent zero.)
+            assert result.stats.parse_errors >= 1 or result.status == "failed", line
         else:
             assert result.status == "failed" and result.error, line
             assert first.exit_code == 1

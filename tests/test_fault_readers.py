@@ -339,6 +339,14 @@ def test_no_damaged_input_makes_an_import_raise(format_name, data, fuzz_archive)
     assert result.status in ("ok", "failed")
     assert not unexpected(result), result.error
     assert "\n" not in (result.error or "")
+    if result.status == "ok":  # never a silent zero (scraper/nothing_read.py): ok means posts were read
+        assert result.stats.items > result.stats.parse_errors, _summary(result)
+
+
+def _summary(result) -> str:
+    from scraper.cli import _summary_line
+
+    return _summary_line(result)
 
 
 # --- the failures the fault run found, each kept as a plain case ------------------------------------
@@ -368,6 +376,35 @@ def test_one_bad_line_never_loses_the_file(workers, tmp_path):
     assert "not UTF-8: undecodable byte 0xff" in errors[0][1]
     assert "element of 200,000 characters" in errors[1][1] or "nested too deeply" in errors[1][1]
     assert '\\xff\\xfe bytes' in archive.raw_payload(errors[0][2])  # the raw bytes kept, written \xNN
+
+
+JUNK = {
+    "JSON": b'{"data": [{"id": "1", "text": "not a page"}], "meta": {"result_count": 1}}',
+    "binary": bytes(range(256)) * 8,
+    "empty": b"",
+    "plain text": b"Nothing here is a post.\n",
+}
+
+
+@pytest.mark.parametrize("junk", sorted(JUNK))
+@pytest.mark.parametrize("format_name", ["article", "telegram-html", "rss", "mastodon-statuses"])
+def test_junk_given_to_a_page_reader_is_a_failure_that_says_what_it_was(format_name, junk, tmp_path):
+    """Never "ok: 0 items": the input is recorded as what it looked like and
+    the command fails with exit 2 (issue 14 found telegram-html and article
+    answering "ok: 0 items" for JSON and binary junk)."""
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+
+    path = _write(tmp_path / "junk.html", JUNK[junk])
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(cli, ["import", format_name, str(path), "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert " failed: " in result.output and "ok: 0 items" not in result.output
+    assert "Traceback" not in result.output
+    # Recorded as a parse error with what it looked like, or (an article that
+    # is not UTF-8 text at all) refused whole with the reason.
+    assert Archive(db).db["parse_errors"].count >= 1 or "not UTF-8 text" in result.output, result.output
 
 
 def test_import_urls_given_jsonl_records_each_line(tmp_path):
