@@ -144,10 +144,11 @@ class Config:
 # A config or roster file is at most a few thousand lines; these bound what
 # a hostile or broken file can cost before it is refused (an alias bomb
 # expands to billions of values from a few lines; a self-referring alias
-# never ends). They are checked on the composed nodes, so they hold whichever
-# parser (libyaml or PyYAML's own) composed them.
+# never ends). They are measured on the composed nodes, each node once
+# however many aliases name it, so they hold whichever parser (libyaml or
+# PyYAML's own) composed them and cost no more than the file's own size.
 MAX_CONFIG_BYTES = 16 << 20
-MAX_NODES = 1_000_000  # values once aliases are expanded (a roster file of 2,000 leaders has about 100,000)
+MAX_NODES = 1_000_000  # values once aliases are expanded (a roster file of 2,000 leaders has 26,000 to 100,000)
 MAX_DEPTH = 64  # mappings and lists inside one another
 
 
@@ -161,6 +162,32 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     libyaml where PyYAML has it: a roster file of 2,000 leaders built from
     Wikidata loaded in 3.4 s instead of 22.7 s with the pure-Python parser
     (composed and loaded twice, as before) on the shared test machine."""
+
+
+def _measure(node, known: dict[int, tuple[int, int]], open_: set[int]) -> tuple[int, int]:
+    """(values, depth) of a node once aliases are expanded, each node
+    measured once; a node inside itself (a self-referring alias) refused."""
+    key = id(node)
+    if key in known:
+        return known[key]
+    if key in open_:
+        raise _TooLarge("a value that contains itself (a self-referring alias); refused", node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        known[key] = (1, 1)
+        return known[key]
+    open_.add(key)
+    size, depth = 1, 1
+    for child in children:
+        child_size, child_depth = _measure(child, known, open_)
+        size += child_size
+        depth = max(depth, child_depth + 1)
+    open_.discard(key)
+    known[key] = (size, depth)
+    return known[key]
 
 
 class _TooLarge(Exception):
@@ -193,7 +220,6 @@ class _Doc:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read {what}: {exc}", path=path) from None
         self.lines: dict[str, int] = {}
-        self._nodes = 0
         deep = _DEEP_FLOW.search(text) or _DEEP_BLOCK.search(text)
         if deep:  # refused before the YAML scanner, which looks far ahead inside each bracket
             raise ConfigError(f"values nested more than {MAX_DEPTH} deep; refused", path=path,
@@ -203,9 +229,15 @@ class _Doc:
             try:  # parsed once: the nodes give the lines, the data is built from them
                 node = loader.get_single_node()
                 if node is not None:
-                    # Walked first: the walk refuses what expands too far,
-                    # before anything is built from it.
-                    self._walk(node, "", 0)
+                    # Measured first: what expands too far, or into itself,
+                    # is refused before anything is built from it.
+                    size, depth = _measure(node, {}, set())
+                    if size > MAX_NODES:
+                        raise _TooLarge(f"more than {MAX_NODES:,} values once aliases are expanded "
+                                        f"({size:,}: an alias bomb?); refused", node.start_mark)
+                    if depth > MAX_DEPTH:
+                        raise _TooLarge(f"values nested more than {MAX_DEPTH} deep; refused", node.start_mark)
+                    self._walk(node, "", set())
                     self.data = loader.construct_document(node)
                 else:
                     self.data = None
@@ -223,16 +255,13 @@ class _Doc:
         except RecursionError:
             raise ConfigError(f"values nested more than {MAX_DEPTH} deep; refused", path=path) from None
 
-    def _walk(self, node, path: str, depth: int) -> None:
-        self._nodes += 1
-        if self._nodes > MAX_NODES:
-            raise _TooLarge(
-                f"more than {MAX_NODES:,} values once aliases are expanded (an alias bomb?); refused", node.start_mark
-            )
-        if depth > MAX_DEPTH:
-            raise _TooLarge(f"values nested more than {MAX_DEPTH} deep (a self-referring alias?); refused",
-                            node.start_mark)
+    def _walk(self, node, path: str, walked: set[int]) -> None:
+        """The line of every key path. A node an alias names again is not
+        walked again: a key inside it is reported on the alias's line."""
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in walked:
+            return
+        walked.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for key_node, value_node in node.value:
@@ -244,10 +273,10 @@ class _Doc:
                     )
                 seen.add(key)
                 self.lines[child] = key_node.start_mark.line + 1
-                self._walk(value_node, child, depth + 1)
+                self._walk(value_node, child, walked)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self._walk(item, f"{path}[{index}]", depth + 1)
+                self._walk(item, f"{path}[{index}]", walked)
 
     def error(self, key: str, message: str) -> ConfigError:
         """An error at ``key``, on its line, or on the line of the nearest

@@ -58,9 +58,15 @@ BROKEN = {
         "    aliases: &a0 [T, T, T, T, T, T, T, T, T]\n"
         + "".join(f"    notes{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]\n" for n in range(1, 8)),
     ),
-    "too many aliases": "base: &b x\nmany: [" + ", ".join(["*b"] * 500) + "]\n" + BASE,
     "self-referring alias": "loop: &loop [*loop]\n" + BASE,
+    "self-referring alias in a leader": BASE.replace("    aliases: [Tomas Imaginario]", "    aliases: &me [*me]"),
     "nested too deep": "deep: " + "[" * 50_000 + "]" * 50_000 + "\n" + BASE,
+    "block lists nested too deep": "deep: " + "- " * 50_000 + "x\n" + BASE,
+    "mappings indented too deep": "".join(" " * level + f"k{level}:\n" for level in range(200)) + BASE,
+    "nested too deep through aliases": BASE.replace(
+        "    aliases: [Tomas Imaginario]",
+        "    aliases: &n0 [T]\n" + "".join(f"    notes{n}: &n{n} [*n{n - 1}]\n" for n in range(1, 80)),
+    ),
     "time without offset": BASE.replace("2021-06-07T21:00:00-03:00", "2021-06-07T21:00:00"),
     "window time without offset": BASE.replace("window: {start: 2021-06-06,", "window: {start: 2021-06-06T08:00,"),
     "source file missing": BASE.replace("../article/news-embeds.html", "../article/no-such-page.html"),
@@ -103,7 +109,45 @@ def test_missing_top_level_key_names_the_key():
                 load_config(path)
     finally:
         path.unlink()
-    assert "key 'roster': required key is missing" in str(info.value)
+    assert "key 'roster': required key is missing (give roster: or roster_files:)" in str(info.value)
+
+
+@pytest.mark.parametrize("case, said", [
+    ("alias bomb at the top", "values once aliases are expanded"),
+    ("alias bomb in a leader", "values once aliases are expanded"),
+    ("self-referring alias", "contains itself"),
+    ("self-referring alias in a leader", "contains itself"),
+    ("block lists nested too deep", "nested more than 64 deep"),
+    ("mappings indented too deep", "nested more than 64 deep"),
+    ("nested too deep through aliases", "nested more than 64 deep"),
+])
+def test_what_expands_too_far_is_refused_for_what_it_is(case, said):
+    """Measured on the composed nodes, each once (whichever YAML parser
+    composed them): an alias bomb costs no more than its few lines."""
+    path = write(None, BROKEN[case])
+    try:
+        with hang_guard(5, case), pytest.raises(Exception) as info:
+            load_config(path)
+    finally:
+        path.unlink()
+    assert said in str(info.value)
+
+
+def test_many_aliases_of_one_anchor_are_fine():
+    """Anchors are a fair way to share a role between leaders: only what
+    they expand to is bounded, not how often they are used."""
+    role = "      - &candidate {title: Presidential candidate, kind: candidate, start: 2021-03-01, end: 2021-06-30}\n"
+    text = BASE.replace("      - {title: Presidential candidate, kind: candidate, start: 2021-03-01, end: 2021-06-30}\n", role)
+    extra = "".join(
+        f"  - {{id: leader-{n}, name: Leader {n}, country: UY, roles: [*candidate]}}\n" for n in range(500)
+    )
+    text = text.replace("\nsources:\n", "\n" + extra.rstrip("\n") + "\nsources:\n")
+    path = write(None, text)
+    try:
+        config = load_config(path)
+    finally:
+        path.unlink()
+    assert len(config.leaders) == 504 and config.leader("leader-499").roles[0].kind == "candidate"
 
 
 def test_without_sources_or_contact_the_config_loads():
