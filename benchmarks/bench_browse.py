@@ -17,12 +17,14 @@ be named ``archive.db``. Each request: one warm-up, then the median of 5.
 
 Variants:
 
-    page          /archive/reactions.json   (newest first, the five default facets)
+    page          /archive/reactions.json   (newest first, the seven default facets)
     page-html     /archive/reactions        (the cards)
     facet         /archive/reactions.json?country=<the largest country>
+    type-facet    /archive/reactions.json?reaction_type=congratulation
     search        /archive/reactions.json?_search=<one leader's handle number>   (about 1% of posts)
     search-broad  /archive/reactions.json?_search=elecciones                     (about half the posts)
-    timeline, first, per-country, saved-search, feed: the canned queries
+    timeline, first, per-country, saved-search, feed, congratulations,
+    allegations, not-reacted: the canned queries
     charts        /archive/-/charts
     plain-*       plain Datasette on /archive/posts (page, a facet, a search)
     export-csv    reactions export OUT --format csv, and sqlite3 -csv of the same rows
@@ -47,6 +49,7 @@ VARIANTS = {
     "page": "/archive/reactions.json",
     "page-html": "/archive/reactions",
     "facet": "/archive/reactions.json?country={country}",
+    "type-facet": "/archive/reactions.json?reaction_type=congratulation",
     "search": "/archive/reactions.json?_search=0042",
     "search-broad": "/archive/reactions.json?_search=elecciones",
     "timeline": "/archive/election_timeline.json?election=valdoria-2021&_size=50",
@@ -54,6 +57,9 @@ VARIANTS = {
     "per-country": "/archive/reactions_per_country.json?election=valdoria-2021",
     "saved-search": "/archive/search.json?q=L%C3%ADder%2042",
     "feed": "/archive/new_reactions.atom",
+    "congratulations": "/archive/congratulations_in_order.json?election=valdoria-2021",
+    "allegations": "/archive/allegations_and_calm.json?election=valdoria-2021&type=",
+    "not-reacted": "/archive/not_yet_reacted.json?election=valdoria-2021&on=",
     "charts": "/archive/-/charts",
     "plain-page": "/archive/posts.json",
     "plain-facet": "/archive/posts.json?_facet=language",

@@ -373,17 +373,24 @@ def serve(db_path, host, port, immutable, open_browser, inspect_file, allow_robo
 @cli.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-def status(db_path, as_json):
+@click.option("--election", "election_id", metavar="ID",
+              help="Also this election: reactions per type, its milestones, and who in government has not reacted yet.")
+@click.option("--on", "on_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="With --election: read roles on this day (default: the election's last polling date).")
+def status(db_path, as_json, election_id, on_day):
     """The morning check: the archive's integrity (PRAGMA quick_check when
     the file changed since the last check; exit 4 if damaged), the last
     runs (runs a killed process left running are marked interrupted),
     failing or anomalous sources, each account's freshness, archive counts
-    and accounts not in the roster.
+    and accounts not in the roster; with --election, that election's
+    reactions by type, its milestones and the leaders in government who
+    have not reacted yet.
 
     \b
     Example:
         reactions status --db archive.db
-        reactions status --json | jq .problems
+        reactions status --election peru-2021
+        reactions status --election peru-2021 --on 2021-07-28 --json | jq .election.not_reacted
     """
     from .archive import Archive, require_archive
     from .errors import ArchiveLockedError
@@ -405,6 +412,10 @@ def status(db_path, as_json):
         pass  # a run is going on (its runs are running indeed), or the file is read-only: only read
     report = archive_status(archive)
     report["integrity"] = {"result": integrity.get("result"), "checked_at": integrity.get("checked_at")}
+    if election_id:
+        from .classify_store import election_summary
+
+        report["election"] = election_summary(archive.db, election_id, on_day.strftime("%Y-%m-%d") if on_day else None)
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -501,6 +512,81 @@ def demo_build(db_path):
     per_file = ", ".join(f"{name}: {stats['new_posts']}" for name, stats in results.items())
     click.echo(f"{db_path}: fictional demo election built, {posts} posts ({per_file}); "
                f"browse it with: reactions serve --db {db_path}")
+
+
+@cli.command()
+@click.argument("target", required=False)
+@click.argument("reaction_type", required=False, metavar="TYPE")
+@db_option
+@click.option("--election", "election_id", metavar="ID", help="The election (default: the only one in the archive).")
+@click.option("--note", help="Why, in your words (kept with the label).")
+@click.option("--by", "labelled_by", envvar="REACTIONS_LABELLER", help="Who labels (env REACTIONS_LABELLER).")
+@click.option("--file", "label_file", type=click.Path(dir_okay=False),
+              help="Labels from a CSV file with columns election, target, reaction_type, note, labelled_by.")
+@click.option("--remove", is_flag=True, help="Remove the label of TARGET (the classifier's type shows again).")
+def label(target, reaction_type, db_path, election_id, note, labelled_by, label_file, remove):
+    """Set a reaction's type by hand: TARGET is a post id (the reactions
+    table's post_id) or reported:ID for a reported reaction, TYPE one of
+    congratulation, recognition, call_for_calm, irregularities, rejection,
+    other. A label always wins over the classifier, and reprocessing the
+    archive never touches it; the classifier's type and evidence stay
+    beside it (the reactions table's classified_type and type_evidence).
+
+    \b
+    Example:
+        reactions label x:1402279246033858617 congratulation --election peru-2021 --by ana
+        reactions label reported:3 recognition --note "congratulates the people, not the winner"
+        reactions label --file coded-by-hand.csv --by ana
+        reactions label x:1402279246033858617 --remove
+    """
+    from . import classify_store
+    from .archive import Archive, require_archive
+    from .lock import ArchiveLock
+    from .reaction_types import TYPES
+
+    require_archive(db_path)
+    archive = Archive(db_path)
+    with ArchiveLock(db_path):
+        archive.migrate()
+        db = archive.db
+        if label_file:
+            if target or reaction_type or remove:
+                raise click.UsageError("give either --file or TARGET and TYPE, not both")
+            labels = classify_store.read_label_file(db, label_file, default_by=labelled_by)
+            with archive.write():
+                for one in labels:
+                    classify_store.set_label(db, one)
+            click.echo(f"{label_file}: {len(labels)} labels set")
+            return
+        if not target:
+            raise click.UsageError("give TARGET and TYPE (or --file)")
+        try:
+            post_id, reported_id = classify_store.parse_target(target)
+        except ValueError as exc:
+            raise InputError(f"TARGET: {exc}") from None
+        election_id = election_id or _only_election(db)
+        if remove:
+            with archive.write():
+                removed = classify_store.remove_label(db, election_id, post_id, reported_id)
+            click.echo(f"{target}: label removed" if removed else f"{target}: had no label for {election_id}")
+            return
+        if not reaction_type:
+            raise click.UsageError(f"give the TYPE: one of {', '.join(TYPES)}")
+        one = classify_store.Label(election_id, reaction_type, post_id, reported_id, note, labelled_by)
+        try:
+            with archive.write():
+                classify_store.set_label(db, one)
+        except classify_store.LabelProblem as exc:
+            where = {"reaction_type": "TYPE", "election": "--election", "target": "TARGET"}[exc.field]
+            raise InputError(f"{where}: {exc}") from None
+        click.echo(f"{target}: {reaction_type} ({election_id})")
+
+
+def _only_election(db) -> str:
+    ids = [row[0] for row in db.execute("SELECT id FROM elections ORDER BY id")]
+    if len(ids) != 1:
+        raise InputError(f"--election: required, this archive holds {len(ids)} elections ({', '.join(ids) or 'none'})")
+    return ids[0]
 
 
 cli.add_command(export_command)

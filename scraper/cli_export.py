@@ -27,7 +27,8 @@ OTHER_TABLES = tuple(t for t in TABLES if t != "reactions")
               help="File format of the tables (parquet needs the 'parquet' extra: pyarrow).")
 @click.option("--include", "tables", multiple=True, type=click.Choice((*OTHER_TABLES, "all")),
               help="Also export this table: posts, versions and captures of the exported reactions; "
-                   "reported reactions by the same filters (repeatable; 'all' for every one).")
+                   "reported reactions and their types by the same filters; not_reacted, the leaders in "
+                   "government who have not reacted, by election and country (repeatable; 'all' for every one).")
 @click.option("--election", "elections", multiple=True, metavar="ID", help="Only this election (repeatable).")
 @click.option("--country", "countries", multiple=True, metavar="CODE",
               help="Only authors from this country, ISO alpha-2 (repeatable).")

@@ -51,12 +51,20 @@ ROLE_KINDS = (
 ACCOUNT_PLATFORMS = ("x", "bluesky", "mastodon", "telegram", "instagram", "facebook", "threads", "youtube", "rss")
 SOURCE_KINDS = ("article", "bluesky", "mastodon", "telegram", "x", "x-hydrate", "snscrape", "rss")
 TERM_LANGUAGES_REQUIRED = ("es", "pt", "en")
+# An election's milestones, in the order they must happen (any may be absent).
+MILESTONE_KINDS = ("polls_closed", "first_results", "final_count", "official_result", "inauguration")
+MILESTONE_NAMES = {
+    "polls_closed": "polls closed",
+    "first_results": "first preliminary results",
+    "final_count": "final count",
+    "official_result": "official result",
+    "inauguration": "inauguration",
+}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 QID = re.compile(r"^Q[1-9][0-9]*$")
 LEADER_KEYS = ("id", "name", "aliases", "country", "roles", "accounts", "notes", "wikidata")
 # What a roster file's ``wikidata:`` block may say (scraper/roster/ reads it).
 WIKIDATA_SETTINGS = ("countries", "offices", "positions", "since", "languages", "endpoint", "queried")
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -101,18 +109,34 @@ class Leader:
 
 
 @dataclass
+class Milestone:
+    """A dated step of an election: when polls closed, the first results,
+    the final count, the official result, the inauguration."""
+
+    kind: str  # one of MILESTONE_KINDS
+    at: str  # UTC ISO-8601
+    precision: str  # 'day' (a date: the start of that day in the election's zone) or 'second'
+    label: str
+    source: str | None = None  # where the date comes from
+
+
+@dataclass
 class Election:
     id: str
     name: str
     country: str
     timezone: str
     polling_dates: list[date]
-    result_announced_at: str  # UTC ISO-8601
+    result_announced_at: str | None  # UTC ISO-8601; the official_result milestone
     result_label: str | None
     window_start: str  # UTC ISO-8601
     window_end: str
     candidates: list[str]
     terms: dict[str, dict[str, list[str]]]  # language -> {keywords, hashtags}
+    milestones: list[Milestone] = field(default_factory=list)  # in MILESTONE_KINDS order
+
+    def milestone(self, kind: str) -> Milestone | None:
+        return next((m for m in self.milestones if m.kind == kind), None)
 
 
 @dataclass
@@ -350,37 +374,12 @@ class _Reader:
         return _parse_date(self.doc, self._child(name), value)
 
     def moment(self, name: str, tz: ZoneInfo, required: bool = False) -> str | None:
-        """A date or a date-time; a date means the start of that day in ``tz``."""
+        """A date (the start of that day in ``tz``) or a date-time with its
+        UTC offset, as UTC ISO-8601; a time without an offset is refused."""
         value = self.raw(name, required)
         if value is None:
             return None
-        if isinstance(value, str):
-            text = value.strip()
-            try:
-                value = date.fromisoformat(text) if _DATE_ONLY.match(text) else datetime.fromisoformat(
-                    text.replace("Z", "+00:00")
-                )
-            except ValueError:
-                raise self.doc.error(
-                    self._child(name),
-                    f"'{value}' is not a date or date-time (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS±HH:MM)",
-                ) from None
-        if isinstance(value, datetime):
-            if value.tzinfo is None:
-                # 21:00 where? A date-time names its offset, or it is refused
-                # (a bare date is midnight in the election's time zone).
-                local = value.replace(tzinfo=tz).isoformat()
-                raise self.doc.error(
-                    self._child(name),
-                    f"'{value.isoformat()}' has no UTC offset (write it as {local} if it is"
-                    f" {tz.key} time, or with Z for UTC)",
-                )
-            moment = value
-        elif isinstance(value, date):
-            moment = datetime.combine(value, time(0, 0), tzinfo=tz)
-        else:
-            raise self.doc.error(self._child(name), f"expected a date, got {_kind(value)}")
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _strict_moment(self.doc, self._child(name), value, tz)[0]
 
     def country(self, name: str, required: bool = True) -> str | None:
         from .countries import is_country_code
@@ -489,7 +488,7 @@ def _election(doc: _Doc, top: _Reader) -> Election:
         "election",
         (
             "id", "name", "country", "timezone", "polling_dates", "result_announced_at",
-            "result_label", "window", "candidates", "terms",
+            "result_label", "milestones", "window", "candidates", "terms",
         ),
         required=True,
     )
@@ -520,18 +519,21 @@ def _election(doc: _Doc, top: _Reader) -> Election:
     missing = [lang for lang in TERM_LANGUAGES_REQUIRED if lang not in terms]
     if missing:
         raise doc.error("election.terms", f"terms are required for languages: {', '.join(missing)}")
+    milestones = _milestones(doc, section, tz)
+    result_at, result_label = _official_result(doc, section, tz, milestones)
     return Election(
         id=section.identifier("id"),
         name=section.text("name", required=True),
         country=section.country("country"),
         timezone=tz_name,
         polling_dates=polling,
-        result_announced_at=section.moment("result_announced_at", tz, required=True),
-        result_label=section.text("result_label"),
+        result_announced_at=result_at,
+        result_label=result_label,
         window_start=start,
         window_end=end,
         candidates=section.text_list("candidates"),
         terms=terms,
+        milestones=milestones,
     )
 
 
@@ -542,6 +544,97 @@ def read_contact(path: str | Path) -> str | None:
     if isinstance(doc.data, dict) and doc.data.get("contact") not in (None, ""):
         return str(doc.data["contact"])
     return None
+
+
+def _milestones(doc: _Doc, section: _Reader, tz: ZoneInfo) -> list[Milestone]:
+    """``election.milestones``: a mapping of kind to ``{at, label, source}``.
+    Times must say their offset (a date alone is the start of that day in
+    the election's zone), and the milestones must follow each other in the
+    order of MILESTONE_KINDS."""
+    listed = section.reader("milestones", MILESTONE_KINDS)
+    if listed is None:
+        return []
+    milestones: list[Milestone] = []
+    for kind in MILESTONE_KINDS:
+        if kind not in listed.value:
+            continue
+        key = f"election.milestones.{kind}"
+        value = listed.value[kind]
+        if not isinstance(value, dict):
+            value = {"at": value}  # the short form: polls_closed: 2021-06-06T19:00:00-05:00
+        entry = _Reader(doc, value, key, ("at", "label", "source"))
+        at, precision = _strict_moment(doc, f"{key}.at", entry.raw("at", required=True), tz)
+        milestone = Milestone(kind, at, precision, entry.text("label") or MILESTONE_NAMES[kind], entry.text("source"))
+        if milestones and milestone.at < milestones[-1].at:
+            earlier = milestones[-1]
+            raise doc.error(
+                f"{key}.at",
+                f"{kind} ({milestone.at}) comes before {earlier.kind} ({earlier.at}); "
+                f"milestones must follow the order {', '.join(MILESTONE_KINDS)}",
+            )
+        milestones.append(milestone)
+    return milestones
+
+
+def _strict_moment(doc: _Doc, key: str, value: Any, tz: ZoneInfo) -> tuple[str, str]:
+    """A date (the start of that day in ``tz``) or a date-time with its UTC
+    offset, as UTC ISO-8601 and its precision. A time without an offset is
+    refused: whose clock it was read on is exactly what a milestone must say."""
+    text = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            moment, precision = datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=tz), "day"
+        else:
+            moment, precision = datetime.fromisoformat(text.replace("Z", "+00:00")), "second"
+    except ValueError:
+        raise doc.error(
+            key, f"'{text}' is not a date or date-time (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS±HH:MM)"
+        ) from None
+    if moment.tzinfo is None:
+        raise doc.error(
+            key,
+            f"'{text}' has no UTC offset: write it as {text}{_offset_example(moment, tz)} "
+            "(or a date alone, read in the election's timezone)",
+        )
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), precision
+
+
+def _offset_example(moment: datetime, tz: ZoneInfo) -> str:
+    offset = moment.replace(tzinfo=tz).strftime("%z")
+    return f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
+
+
+def _official_result(
+    doc: _Doc, section: _Reader, tz: ZoneInfo, milestones: list[Milestone]
+) -> tuple[str | None, str | None]:
+    """``result_announced_at`` and the ``official_result`` milestone are one
+    moment: either gives the other; both must agree."""
+    result_at = section.moment("result_announced_at", tz)
+    label = section.text("result_label")
+    official = next((m for m in milestones if m.kind == "official_result"), None)
+    if official is None:
+        if result_at is None:
+            return None, label
+        precision = "day" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(section.raw("result_announced_at")).strip()) else "second"
+        derived = Milestone("official_result", result_at, precision, label or MILESTONE_NAMES["official_result"],
+                            "election.result_announced_at")
+        position = sum(1 for m in milestones if MILESTONE_KINDS.index(m.kind) < MILESTONE_KINDS.index("official_result"))
+        neighbours = milestones[position - 1:position] + milestones[position:position + 1]
+        for other in neighbours:
+            before = MILESTONE_KINDS.index(other.kind) < MILESTONE_KINDS.index("official_result")
+            if (before and other.at > result_at) or (not before and other.at < result_at):
+                raise doc.error(
+                    "election.result_announced_at",
+                    f"the official result ({result_at}) is out of order with milestone {other.kind} ({other.at})",
+                )
+        milestones.insert(position, derived)
+        return result_at, label
+    if result_at is not None and result_at != official.at:
+        raise doc.error(
+            "election.result_announced_at",
+            f"{result_at} differs from milestones.official_result ({official.at}); give the moment once",
+        )
+    return official.at, label or (official.label if official.label != MILESTONE_NAMES["official_result"] else None)
 
 
 def _all_leaders(doc: _Doc, top: _Reader, base: Path) -> list[Leader]:

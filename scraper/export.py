@@ -9,18 +9,17 @@
     SHA256SUMS          checksums of every other file (``sha256sum -c``)
 
 Exports are about reactions: the filters select rows of the ``reactions``
-view, and the posts, versions and captures exported beside them are those of
+table, and the posts, versions and captures exported beside them are those of
 the selected posts. Everything is read in one snapshot, streamed in batches
 (memory stays flat however large the archive) and written in a fixed order
 with no clock time inside, so the same archive and options give
 byte-identical files. Nothing is read from the environment.
 
 For speed (benchmarks/bench_export.py), with the same bytes: the reactions
-are computed from the view's own tables, sorting keys rather than whole rows
-(see REPLICATED_VIEW_SHA256); CSV is made a column of a batch at a time, as
-csv.writer would write it (see csv_lines); each file is hashed as it is
-written; and the selected posts are read as few times as possible (one pass
-gives the reactions and the id lists when there is one election).
+are read from the ``reactions`` table (kept current at write time, see
+scraper/reaction_rows.py) in the order of an index; CSV is made a column of
+a batch at a time, as csv.writer would write it (see csv_lines); each file
+is hashed as it is written; and the selected posts are listed once.
 """
 
 from __future__ import annotations
@@ -51,7 +50,8 @@ if TYPE_CHECKING:
 # `reactions --help`, sqlite-utils.
 
 FORMATS = ("csv", "jsonl", "parquet")
-TABLES = ("reactions", "posts", "post_versions", "captures", "reported_reactions")
+TABLES = ("reactions", "posts", "post_versions", "captures", "reported_reactions", "reported_reaction_classes",
+          "not_reacted")
 BATCH_SIZE = 5000  # fixed: Parquet row groups follow it, so it is part of the bytes
 
 # Columns holding JSON text in the archive: arrays and objects in the package.
@@ -62,9 +62,15 @@ JSON_COLUMNS = {
     "links": "array",
     "media": "array",
     "extra": "object",
+    "type_evidence": "array",
+    "addressed_candidates": "array",
 }
-# View columns computed by an expression have no declared SQLite type.
-COMPUTED_TYPES = {"author": "string", "hours_after_result": "number"}
+# Columns without a declared SQLite type (a view's expressions; the hours of
+# the reactions table, which keep -0.0 as the former view gave it).
+COMPUTED_TYPES = {
+    "author": "string", "hours_after_result": "number", "hours_after_polls_closed": "number",
+    "hours_after_milestone": "number",
+}
 # Internal to one archive file and renumbered by reprocess: not exported.
 OMITTED_COLUMNS = {"reactions": {"post_rowid"}, "capture_details": {"fetch_id"}}
 # Exported tables read from a view: a capture with its fetch's provenance, one row each.
@@ -164,7 +170,7 @@ def _time_bound(value: str | None, name: str) -> str | None:
 
 
 def reactions_where(filters: ExportFilters, alias: str = "r") -> tuple[str, list]:
-    """SQL condition on the ``reactions`` view for the filters, and its parameters."""
+    """SQL condition on the ``reactions`` table for the filters, and its parameters."""
     clauses, params = [], []
     for target, values in (
         (f"{alias}.election", filters.elections),
@@ -235,145 +241,38 @@ def _check_filters(db, filters: ExportFilters) -> None:
 
 # Temporary tables of one export (the archive itself is not written).
 SELECTION_TABLE = "temp.export_selection"  # the posts of the selected reactions
-ORDER_TABLE = "temp.export_order"  # the selected reactions' keys, in export order
-ROLE_DAYS_TABLE = "temp.export_role_days"  # the role each selected leader held on each day
 PROVENANCE_TABLE = "temp.export_captures"  # the selected posts' captures, counted by source and tool version
-TEMP_TABLES = (SELECTION_TABLE, ORDER_TABLE, ROLE_DAYS_TABLE, PROVENANCE_TABLE)
+TEMP_TABLES = (SELECTION_TABLE, PROVENANCE_TABLE)
 
-# The reactions view of scraper/schema.py, computed here from the same
-# tables. Reading the view itself costs, for every row, a subquery with a
-# sort to find the role held that day, and its ORDER BY sorts whole rows
-# (text included). The export instead reads, in one pass over the view, only
-# the keys of the selected rows and their small columns, sorted (ORDER_TABLE);
-# finds each leader's role once per day (ROLE_DAYS_TABLE, with the view's own
-# subquery); then reads the posts in that order, and takes the columns of the
-# leader (country, coordinates) and of the role from the leaders and roles,
-# looked up once each. It does so only for an archive whose view is the one
-# described here (the same SQL, whitespace aside: REPLICATED_VIEW_SHA256); any
-# other view is read as it is, more slowly. tests/test_export.py checks that
-# the hash is that of scraper.schema.REACTIONS_VIEW and that both ways give
-# the same files.
-REPLICATED_VIEW_SHA256 = "1d7063cf214970ef58be52478400b982650e3f31c8aedbb13eeb6770b5522448"
-# View columns copied into ORDER_TABLE by the pass over the view.
-ORDER_COLUMNS = ("election", "post_rowid", "post_id", "leader_id", "hours_after_result", "matched_terms", "score")
-# View columns read from the post (p) or from ORDER_TABLE (k), in export order.
-FETCHED_COLUMNS = {
-    "created_at": "p.created_at",
-    "author": "p.author_name",
-    "platform": "p.platform",
-    "handle": "p.handle",
-    "text": "p.text",
-    "hours_after_result": "k.hours_after_result",
-    "language": "p.language",
-    "url": "p.url",
-    "election": "k.election",
-    "leader_id": "k.leader_id",
-    "display_name": "p.display_name",
-    "matched_terms": "k.matched_terms",
-    "score": "k.score",
-    "hashtags": "p.hashtags",
-    "mentions": "p.mentions",
-    "links": "p.links",
-    "reply_count": "p.reply_count",
-    "repost_count": "p.repost_count",
-    "like_count": "p.like_count",
-    "is_edited": "p.is_edited",
-    "deleted_at": "p.deleted_at",
-    "created_at_precision": "p.created_at_precision",
-    "first_captured_at": "p.first_captured_at",
-    "post_id": "p.id",
-    "post_rowid": "p.rowid",
-}
-# View columns that depend only on the leader (l.id, the view's leader_id) or
-# only on the role (r.id), as the view joins them.
-LEADER_COLUMNS = {
-    "country": "c.name",
-    "country_code": "l.country",
-    "latitude": "c.latitude",
-    "longitude": "c.longitude",
-}
-LEADERS_QUERY = "SELECT l.id, {columns} FROM leaders l LEFT JOIN countries c ON c.code = l.country"
-ROLE_COLUMNS = {"role": "r.title", "role_kind": "r.kind"}
-ROLES_QUERY = "SELECT r.id, {columns} FROM roles r"
-# The view's subquery for the role held on the post's day.
-ROLE_ON_DAY = (
-    "SELECT r2.id FROM roles r2 "
-    "WHERE r2.leader_id = o.leader_id "
-    "AND r2.start_date <= o.day "
-    "AND (r2.end_date IS NULL OR r2.end_date >= o.day) "
-    "ORDER BY r2.precedence, r2.start_date DESC "
-    "LIMIT 1"
-)
 # The export order of reactions; election and post id make it total.
 REACTIONS_ORDER = "r.election, r.created_at, r.post_id"
-
-
-def view_fingerprint(sql: str) -> str:
-    """SHA-256 of a view's SQL with its whitespace made single spaces."""
-    return hashlib.sha256(" ".join(sql.split()).encode("utf-8")).hexdigest()
-
-
-def _view_is_replicated(db) -> bool:
-    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'reactions'").fetchone()
-    return row is not None and row[0] is not None and view_fingerprint(row[0]) == REPLICATED_VIEW_SHA256
 
 
 @dataclass(frozen=True)
 class _Selection:
     """Where the posts of the selected reactions are listed, each once: a
-    temporary table with post_id (and post_rowid when ``replicated``), read
-    in posting order (created_at, id) by its seq when ``in_order``."""
+    temporary table with their post_id."""
 
     table: str
-    replicated: bool
-    in_order: bool = False
 
     def posts(self) -> str:
         """FROM clause of the selected posts, as p."""
-        join = "p.rowid = s.post_rowid" if self.replicated else "p.id = s.post_id"
-        return f"{self.table} s JOIN posts p ON {join}"
+        return f"{self.table} s JOIN posts p ON p.id = s.post_id"
 
     def posts_order(self, by_platform: bool = False) -> str:
         """ORDER BY for posting order (created_at, id), platform by platform
         if asked (where each platform's posts go to their own file anyway)."""
-        if self.in_order:
-            return "s.seq"
         return ("p.platform, " if by_platform else "") + "p.created_at, p.id"
 
 
-def _select(db, filters: ExportFilters, replicated: bool) -> _Selection:
-    """Fill the temporary tables: when the view is the one replicated here,
-    the reactions' keys in export order and the roles; and the posts of the
-    selected reactions, once, for the other tables, the id lists and the
-    provenance. With one election, ORDER_TABLE already lists each post once,
-    in posting order: it is the selection, and the posts need no sorting."""
+def _select(db, filters: ExportFilters) -> _Selection:
+    """Fill the temporary table of the selected reactions' posts, once each,
+    for the other tables, the id lists and the provenance."""
     where, params = reactions_where(filters)
     _drop_temp_tables(db)
-    if not replicated:
-        db.execute(f"CREATE TABLE {SELECTION_TABLE} (post_id TEXT PRIMARY KEY)")
-        db.execute(f"INSERT OR IGNORE INTO {SELECTION_TABLE} SELECT r.post_id FROM reactions r WHERE {where}", params)
-        return _Selection(SELECTION_TABLE, replicated=False)
-    # Columns without a declared type keep the view's values as they are (no
-    # affinity), so they compare and read back exactly as the view's. Rows go
-    # in in the ORDER BY's order, so seq (the rowid) numbers them in it.
-    copied = ", ".join(ORDER_COLUMNS)
-    db.execute(f"CREATE TABLE {ORDER_TABLE} (seq INTEGER PRIMARY KEY, {copied}, day)")
-    db.execute(
-        f"INSERT INTO {ORDER_TABLE} ({copied}, day) "
-        f"SELECT {', '.join('r.' + c for c in ORDER_COLUMNS)}, substr(r.created_at, 1, 10) "
-        f"FROM reactions r WHERE {where} ORDER BY {REACTIONS_ORDER}",
-        params,
-    )
-    db.execute(f"CREATE TABLE {ROLE_DAYS_TABLE} (leader_id, day, role_id, PRIMARY KEY (leader_id, day))")
-    db.execute(
-        f"INSERT INTO {ROLE_DAYS_TABLE} (leader_id, day, role_id) SELECT o.leader_id, o.day, ({ROLE_ON_DAY}) "
-        f"FROM (SELECT DISTINCT leader_id, day FROM {ORDER_TABLE} WHERE leader_id IS NOT NULL) o"
-    )
-    if db.execute(f"SELECT count(DISTINCT election) FROM {ORDER_TABLE}").fetchone()[0] <= 1:
-        return _Selection(ORDER_TABLE, replicated=True, in_order=True)
-    db.execute(f"CREATE TABLE {SELECTION_TABLE} (post_id TEXT PRIMARY KEY, post_rowid INTEGER)")
-    db.execute(f"INSERT OR IGNORE INTO {SELECTION_TABLE} SELECT post_id, post_rowid FROM {ORDER_TABLE}")
-    return _Selection(SELECTION_TABLE, replicated=True)
+    db.execute(f"CREATE TABLE {SELECTION_TABLE} (post_id TEXT PRIMARY KEY)")
+    db.execute(f"INSERT OR IGNORE INTO {SELECTION_TABLE} SELECT r.post_id FROM reactions r WHERE {where}", params)
+    return _Selection(SELECTION_TABLE)
 
 
 def _drop_temp_tables(db) -> None:
@@ -404,57 +303,24 @@ def _table_query(name: str, columns: list[str], filters: ExportFilters, selectio
             "ORDER BY rr.election_id, rr.reported_on, rr.leader_id, rr.id",
             params,
         )
+    if name == "reported_reaction_classes":
+        where, params = _reported_where(filters)
+        return (
+            f"SELECT {listed} FROM reported_reaction_classes t JOIN reported_reactions rr ON rr.id = t.reported_reaction_id "
+            f"LEFT JOIN leaders l ON l.id = rr.leader_id WHERE {where} "
+            "ORDER BY rr.election_id, rr.reported_on, rr.leader_id, rr.id",
+            params,
+        )
+    if name == "not_reacted":
+        # Leaders who have not reacted: the election and country filters apply.
+        clauses, params = [], []
+        for column, values in (("t.election", filters.elections), ("t.country_code", filters.countries)):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        where = " AND ".join(clauses) or "1"
+        return f"SELECT {listed} FROM not_reacted t WHERE {where} ORDER BY t.election, t.country_code, t.leader_id", params
     raise InputError(f"unknown table {name!r} (exportable: {', '.join(TABLES)})")
-
-
-# Post columns the id lists need beside the view's platform and url.
-ID_LIST_COLUMNS = {"native_id": "p.native_id", "id_is_derived": "p.id_is_derived"}
-
-
-def _reaction_batches(db, columns: list[str], batch_size: int, id_lists: _IdLists | None = None) -> Iterator[list]:
-    """The selected reactions, in export order, as batches of columns (see
-    the comment at REPLICATED_VIEW_SHA256): the post's columns from a pass
-    over ORDER_TABLE, the leader's and the role's from lookups by key. With
-    ``id_lists`` (one election: each post once, in posting order), the posts'
-    ids are listed on the way rather than by a second pass over the posts."""
-    fetched = [c for c in columns if c in FETCHED_COLUMNS]
-    needed = ["leader_id"] + (["platform", "url", *ID_LIST_COLUMNS] if id_lists is not None else [])
-    read = fetched + [c for c in needed if c not in fetched]  # leader_id: the key of the leader's columns
-    sources = {**FETCHED_COLUMNS, **ID_LIST_COLUMNS}
-    leader_columns = [c for c in columns if c in LEADER_COLUMNS]
-    role_columns = [c for c in columns if c in ROLE_COLUMNS]
-    lookups = {
-        **_lookups(db, LEADERS_QUERY, LEADER_COLUMNS, leader_columns),
-        **_lookups(db, ROLES_QUERY, ROLE_COLUMNS, role_columns),
-    }
-    key_of = {**dict.fromkeys(leader_columns, "leader_id"), **dict.fromkeys(role_columns, "role_id")}
-    sql = (
-        f"SELECT {', '.join(sources[c] for c in read)}, d.role_id "
-        f"FROM {ORDER_TABLE} k JOIN posts p ON p.rowid = k.post_rowid "
-        f"LEFT JOIN {ROLE_DAYS_TABLE} d ON d.leader_id = k.leader_id AND d.day = k.day ORDER BY k.seq"
-    )
-    for batch in _rows(db, sql, [], batch_size):
-        *values, role_ids = zip(*batch)
-        by_name = {**dict(zip(read, values)), "role_id": role_ids}
-        if id_lists is not None:
-            id_lists.add_from_columns(*(by_name[c] for c in ("platform", "native_id", "url", "id_is_derived")))
-        yield [
-            by_name[c] if c in FETCHED_COLUMNS else list(map(lookups[c].get, by_name[key_of[c]]))
-            for c in columns
-        ]
-
-
-def _lookups(db, query: str, sources: dict[str, str], wanted: list[str]) -> dict[str, dict]:
-    """Per column, its value by key (a leader's id, a role's id), read once."""
-    if not wanted:
-        return {}
-    found = {c: {} for c in wanted}
-    for key, *values in db.execute(query.format(columns=", ".join(sources[c] for c in wanted))):
-        if key is None:  # a NULL key joins nothing in the view
-            continue
-        for column, value in zip(wanted, values):
-            found[column][key] = value
-    return found
 
 
 def _columns(db, name: str) -> tuple[list[str], list[str]]:
@@ -743,36 +609,18 @@ class _IdLists:
         for batch in iter(lambda: cursor.fetchmany(BATCH_SIZE), []):
             self.add(batch)
 
-    def add_from_columns(self, platforms, native_ids, urls, derived) -> None:
-        """The same posts, from columns of the reactions pass, filtered as
-        add_selected's query filters them."""
-        self.add(
-            (platform, native_id, url)
-            for platform, native_id, url, is_derived in zip(platforms, native_ids, urls, derived)
-            if is_derived == 0 and platform in ID_LIST_TITLES
-        )
-
     def written(self) -> dict[str, int]:
         """Ids per platform, in platform order (as datapackage.json lists them)."""
         return dict(sorted(self.counts.items()))
 
 
 def _counts(db, selection: _Selection) -> dict[str, int]:
-    """Selected posts, the roster leaders who wrote them and their countries.
-    ORDER_TABLE already holds each reaction's leader (the view's leader_id;
-    a post has the same whatever the election): no second pass over the posts."""
-    if selection.replicated:
-        posts = db.execute(f"SELECT count(*) FROM {selection.table}").fetchone()[0]
-        leaders = db.execute(f"SELECT count(DISTINCT leader_id) FROM {ORDER_TABLE}").fetchone()[0]
-        countries = db.execute(
-            f"SELECT count(DISTINCT l.country) FROM leaders l WHERE l.id IN (SELECT leader_id FROM {ORDER_TABLE})"
-        ).fetchone()[0]
-    else:
-        posts, leaders, countries = db.execute(
-            "SELECT count(*), count(DISTINCT l.id), count(DISTINCT l.country) "
-            f"FROM {selection.posts()} "
-            "LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leaders l ON l.id = a.leader_id"
-        ).fetchone()
+    """Selected posts, the roster leaders who wrote them and their countries."""
+    posts, leaders, countries = db.execute(
+        "SELECT count(*), count(DISTINCT l.id), count(DISTINCT l.country) "
+        f"FROM {selection.posts()} "
+        "LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leaders l ON l.id = a.leader_id"
+    ).fetchone()
     return {"posts": posts, "leaders": leaders, "countries": countries}
 
 
@@ -785,6 +633,8 @@ PRIMARY_KEYS = {
     "post_versions": ["post_id", "version"],
     "captures": ["id"],
     "reported_reactions": ["id"],
+    "reported_reaction_classes": ["reported_reaction_id"],
+    "not_reacted": ["election", "leader_id"],
 }
 POST_REFERENCES = {"reactions": "post_id", "post_versions": "post_id", "captures": "post_id"}
 
@@ -872,14 +722,11 @@ def _provenance(db, filters: ExportFilters, selection: _Selection, counts: dict[
     )
     first, last = db.execute(f"SELECT min(first), max(last) FROM {PROVENANCE_TABLE}").fetchone()
     # A post's role does not depend on the election, so its elections are
-    # those it is relevant to (ORDER_TABLE has them already, when there is one).
-    if selection.replicated:
-        chosen, params = f"SELECT election FROM {ORDER_TABLE}", []
-    else:
-        chosen = f"SELECT ep.election_id FROM election_posts ep JOIN {selection.table} s ON s.post_id = ep.post_id"
-        if filters.elections:
-            chosen += f" AND ep.election_id IN ({', '.join('?' * len(filters.elections))})"
-        params = list(filters.elections)
+    # those it is relevant to.
+    chosen = f"SELECT ep.election_id FROM election_posts ep JOIN {selection.table} s ON s.post_id = ep.post_id"
+    if filters.elections:
+        chosen += f" AND ep.election_id IN ({', '.join('?' * len(filters.elections))})"
+    params = list(filters.elections)
     elections = [
         dict(zip(("id", "name", "result_announced_at", "result_label"), row))
         for row in db.execute(
@@ -1205,19 +1052,14 @@ def _export_into(path: Path, db, work: Path, format_name: str, names: list[str],
         if snapshot:
             db.execute("BEGIN")  # one read snapshot: all files describe the same archive state
         _check_filters(db, filters)
-        replicated = _view_is_replicated(db)
-        selection = _select(db, filters, replicated)
+        selection = _select(db, filters)
         with ExitStack() as opened:
             id_lists = _IdLists(work, digests, opened)
-            # With one election the reactions pass meets each post once, in posting order.
-            listed_on_the_way = replicated and selection.in_order
             tables = [
-                _write_table(db, work, name, format_name, filters, selection, batch_size, tables_meta, digests,
-                             id_lists if listed_on_the_way and name == "reactions" else None)
+                _write_table(db, work, name, format_name, filters, selection, batch_size, tables_meta, digests)
                 for name in names
             ]
-            if not listed_on_the_way:
-                id_lists.add_selected(db, selection)
+            id_lists.add_selected(db, selection)
         result.rows = {table.name: table.rows for table in tables}
         result.id_lists = id_lists.written()
         selected = db.execute(f"SELECT count(*) FROM {selection.table}").fetchone()[0]
@@ -1239,14 +1081,11 @@ def _export_into(path: Path, db, work: Path, format_name: str, names: list[str],
 
 
 def _write_table(db, work: Path, name: str, format_name: str, filters: ExportFilters, selection: _Selection,
-                 batch_size: int, tables_meta: dict, digests: dict[Path, str], id_lists: _IdLists | None) -> _Table:
+                 batch_size: int, tables_meta: dict, digests: dict[Path, str]) -> _Table:
     columns, types = _columns(db, READ_FROM.get(name, name))
     table = _Table(name, columns, types, f"data/{name}.{format_name}")
-    if name == "reactions" and selection.replicated:
-        batches = _reaction_batches(db, columns, batch_size, id_lists)
-    else:
-        sql, params = _table_query(name, columns, filters, selection)
-        batches = _column_batches(_rows(db, sql, params, batch_size))
+    sql, params = _table_query(name, columns, filters, selection)
+    batches = _column_batches(_rows(db, sql, params, batch_size))
     if format_name == "parquet":
         table.rows = _write_parquet(work / table.path, table, batches,
                                     tables_meta.get(READ_FROM.get(name, name), {}).get("columns", {}))

@@ -558,8 +558,193 @@ def m008_reactions_table(db: Database) -> None:
     scraper/reaction_rows.py), with the view's columns in the view's order:
     its pages, facets and searches read indexes instead of computing every
     row, which at a million posts ran past the SQL time limit."""
-    from .reaction_rows import create_table, refresh_reaction_rows
+    from .reaction_rows import M008_COLUMNS, M008_FACETS, create_table, refresh_reaction_rows
 
     db.execute("DROP VIEW IF EXISTS reactions")
-    create_table(db)
+    create_table(db, M008_COLUMNS, M008_FACETS)
     refresh_reaction_rows(db)
+
+
+# Roster leaders in a government role on an election's last polling day
+# (heads of state and of government, foreign ministers), other than the
+# election's candidates, with no post relevant to the election and no
+# reported reaction yet (migration 009). A view: it reads the roster (a few
+# thousand leaders at most) and, per leader, one entry of an index of the
+# reactions table (leader, election) and one of reported_reactions; it never
+# reads the posts.
+NOT_REACTED_SELECT = """
+SELECT
+  e.id AS election,
+  c.name AS country,
+  l.name AS leader,
+  r.title AS role,
+  r.kind AS role_kind,
+  coalesce(r.country, l.country) AS country_code,
+  l.id AS leader_id,
+  {day} AS on_day,
+  r.start_date AS role_start,
+  r.end_date AS role_end
+FROM elections e
+JOIN leaders l
+JOIN roles r ON r.id = (
+  SELECT r2.id FROM roles r2
+  WHERE r2.leader_id = l.id
+    AND r2.kind IN ('head_of_state', 'head_of_government', 'foreign_minister')
+    AND r2.start_date <= {day}
+    AND (r2.end_date IS NULL OR r2.end_date >= {day})
+  ORDER BY r2.precedence, r2.start_date DESC
+  LIMIT 1
+)
+LEFT JOIN countries c ON c.code = coalesce(r.country, l.country)
+WHERE l.id NOT IN (SELECT value FROM json_each(e.candidates))
+  AND NOT EXISTS (SELECT 1 FROM reactions rx WHERE rx.leader_id = l.id AND rx.election = e.id)
+  AND NOT EXISTS (SELECT 1 FROM reported_reactions rr WHERE rr.election_id = e.id AND rr.leader_id = l.id)
+"""
+LAST_POLLING_DAY = "json_extract(e.polling_dates, '$[#-1]')"
+NOT_REACTED_VIEW = "CREATE VIEW not_reacted AS" + NOT_REACTED_SELECT.format(day=LAST_POLLING_DAY)
+
+
+def not_reacted_sql(day: str = ":on") -> str:
+    """The not_reacted view's query for one election (``:election``), with
+    roles read on ``day`` (an SQL expression: a parameter by default)."""
+    return NOT_REACTED_SELECT.format(day=day) + "  AND e.id = :election\nORDER BY country, r.precedence, leader\n"
+
+
+@migrations()
+def m009_reaction_types_and_milestones(db: Database) -> None:
+    """What each reaction says and when (issue 13).
+
+    - ``election_milestones``: the dated steps of each election (polls
+      closed, first results, final count, official result, inauguration).
+    - ``reaction_classes`` and ``reported_reaction_classes``: the reaction
+      type the classifier (scraper/reaction_types.py) gives each relevant
+      post and each reported reaction, with its evidence and confidence;
+      ``reaction_labels``: types set by a person, which always win and are
+      never touched by a reprocess.
+    - ``reported_reaction_sightings``: a reported reaction seen through
+      several sources (the same report as text and as HTML) is one row of
+      ``reported_reactions`` with a sighting per source.
+    - The ``reactions`` table gains the type and the timing (rebuilt with
+      them in reading order, their facets counted; see
+      scraper/reaction_rows.py); ``not_reacted`` lists the leaders in
+      government who have not reacted.
+
+    The posts already archived get their types at the next config load
+    (scraper/classify_store.py: after_load_config).
+    """
+    db["election_milestones"].create(
+        {"election_id": str, "kind": str, "position": int, "at": str, "precision": str, "name": str,
+         "label": str, "source": str},
+        pk=("election_id", "kind"),
+        foreign_keys=[("election_id", "elections", "id")],
+    )
+    db["election_milestones"].create_index(["election_id", "at", "position"])
+    # Classes follow their post when its key changes (a quote without an id
+    # merged into the post with its id) and go with it when it is removed.
+    db.execute(
+        """CREATE TABLE reaction_classes (
+          election_id TEXT NOT NULL REFERENCES elections(id),
+          post_id TEXT NOT NULL REFERENCES posts(id) ON UPDATE CASCADE ON DELETE CASCADE,
+          reaction_type TEXT,
+          confidence FLOAT,
+          evidence TEXT,
+          addressed_candidates TEXT,
+          classifier TEXT,
+          post_version INTEGER,
+          classified_at TEXT,
+          PRIMARY KEY (election_id, post_id)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_reaction_classes_post_id ON reaction_classes (post_id)")
+    db.execute(
+        """CREATE TABLE reported_reaction_classes (
+          reported_reaction_id INTEGER PRIMARY KEY REFERENCES reported_reactions(id) ON DELETE CASCADE,
+          election_id TEXT REFERENCES elections(id),
+          leader_id TEXT REFERENCES leaders(id),
+          reaction_type TEXT,
+          confidence FLOAT,
+          evidence TEXT,
+          addressed_candidates TEXT,
+          classifier TEXT,
+          classified_at TEXT
+        )"""
+    )
+    # No foreign key to posts: a label must outlive a reprocess, which
+    # deletes and rebuilds every post.
+    db["reaction_labels"].create(
+        {"id": int, "election_id": str, "post_id": str, "reported_reaction_id": int, "reaction_type": str,
+         "note": str, "labelled_by": str, "labelled_at": str},
+        pk="id",
+        foreign_keys=[("election_id", "elections", "id")],
+    )
+    db.execute("CREATE UNIQUE INDEX idx_reaction_labels_post ON reaction_labels (election_id, post_id) WHERE post_id IS NOT NULL")
+    db.execute(
+        "CREATE UNIQUE INDEX idx_reaction_labels_reported ON reaction_labels (reported_reaction_id) "
+        "WHERE reported_reaction_id IS NOT NULL"
+    )
+    # A label follows its post when the post's key changes.
+    db.execute(
+        "CREATE TRIGGER reaction_labels_follow_post AFTER UPDATE OF id ON posts BEGIN "
+        "UPDATE reaction_labels SET post_id = new.id WHERE post_id = old.id; END"
+    )
+    db["classifier_state"].create({"name": str, "value": str}, pk="name")
+    _deduplicate_reported_reactions(db)
+    from .reaction_rows import M009_COLUMNS, M009_FACETS, rebuild_table
+
+    rebuild_table(db, M009_COLUMNS, M009_FACETS)
+    db.execute(NOT_REACTED_VIEW)  # (it reads the reactions table)
+
+
+def evidence_key(evidence: str) -> str:
+    """The evidence sentence reduced for recognising the same report seen
+    twice: case, accents, punctuation and spacing folded."""
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", evidence or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"\w+", text))
+
+
+def _deduplicate_reported_reactions(db: Database) -> None:
+    """Reported reactions become one row per report: rows of the same
+    election, leader and evidence (or the same source) merge into the first,
+    and every row becomes a sighting."""
+    db["reported_reaction_sightings"].create(
+        {"id": int, "reported_reaction_id": int, "source_id": str, "evidence": str, "reported_on": str,
+         "run_id": int, "recorded_at": str},
+        pk="id",
+        foreign_keys=[
+            ("reported_reaction_id", "reported_reactions", "id"),
+            ("source_id", "sources", "id"),
+            ("run_id", "scrape_runs", "id"),
+        ],
+    )
+    db["reported_reaction_sightings"].create_index(["reported_reaction_id", "source_id", "evidence"], unique=True)
+    db["reported_reaction_sightings"].create_index(["source_id"])
+    db["reported_reactions"].add_column("evidence_key", str)
+    db["reported_reactions"].add_column("sightings", int)
+    rows = list(db.query("SELECT * FROM reported_reactions ORDER BY id"))
+    kept: dict[tuple, int] = {}  # (election, leader, evidence key or source) -> reaction id
+    for row in rows:
+        key = evidence_key(row["evidence"])
+        target = kept.get((row["election_id"], row["leader_id"], "evidence", key)) or kept.get(
+            (row["election_id"], row["leader_id"], "source", row["source_id"])
+        )
+        if target is None:
+            target = row["id"]
+            db.execute("UPDATE reported_reactions SET evidence_key = ? WHERE id = ?", [key, target])
+        kept[(row["election_id"], row["leader_id"], "evidence", key)] = target
+        kept[(row["election_id"], row["leader_id"], "source", row["source_id"])] = target
+        db.execute(
+            "INSERT OR IGNORE INTO reported_reaction_sightings "
+            "(reported_reaction_id, source_id, evidence, reported_on, run_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [target, row["source_id"], row["evidence"], row["reported_on"], row["run_id"], row["recorded_at"]],
+        )
+        if target != row["id"]:
+            db.execute("DELETE FROM reported_reactions WHERE id = ?", [row["id"]])
+    db.execute(
+        "UPDATE reported_reactions SET sightings = "
+        "(SELECT count(*) FROM reported_reaction_sightings s WHERE s.reported_reaction_id = reported_reactions.id)"
+    )
+    db.execute("CREATE INDEX idx_reported_reactions_leader ON reported_reactions (election_id, leader_id)")

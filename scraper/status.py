@@ -70,4 +70,31 @@ def status_lines(status: dict, db_path: str) -> list[str]:
         lines.append("Accounts not in the roster:")
         for row in status["unmatched_accounts"]:
             lines.append(f"  {row['platform']} {row['handle'] or '?'} ({row['display_name'] or ''}): {row['posts']} posts")
+    if status.get("election"):
+        lines.extend(election_lines(status["election"]))
+    return lines
+
+
+def election_lines(summary: dict) -> list[str]:
+    """One election: reactions by type, milestones, who has not reacted."""
+    lines = [f"Election {summary['election']}:", "  reactions by type (posts + reported):"]
+    for kind, counts in summary["types"].items():
+        if counts["posts"] or counts["reported"]:
+            lines.append(f"    {kind:16} {counts['posts']} + {counts['reported']}")
+    labels = f"  labels set by hand: {summary['labels']}"
+    if summary["labels_without_post"]:
+        labels += f" ({summary['labels_without_post']} name a post no longer relevant or in the archive)"
+    lines.append(labels)
+    if summary["milestones"]:
+        lines.append("  milestones:")
+        for milestone in summary["milestones"]:
+            day = " (a date: the start of that day in the election's zone)" if milestone["precision"] == "day" else ""
+            lines.append(f"    {milestone['kind']:16} {milestone['at']}  {milestone['label']}{day}")
+    else:
+        lines.append("  milestones: none in the config (election.milestones)")
+    missing = summary["not_reacted"]
+    lines.append(f"  not yet reacted, in government on {summary['not_reacted_on']}: "
+                 + ("nobody" if not missing else str(len(missing))))
+    for row in missing:
+        lines.append(f"    {row['country'] or row['country_code']}: {row['leader']}, {row['role']}")
     return lines

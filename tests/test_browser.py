@@ -91,8 +91,10 @@ def test_cards_facets_chart_and_map(demo_server):
     assert cards.count('<article class="reaction-card') == 50
     assert 'class="facet-info' in cards or "facet-results" in cards
     assert "(fictional)" in cards
+    assert 'class="reaction-type reaction-type-' in cards and 'class="reaction-timing"' in cards
+    assert 'data-column="reaction_type"' in cards and 'data-column="milestone"' in cards
     charts = chromium(demo_server.url + "/demo/-/charts", "charts.png")
-    assert charts.count('class="chart-svg"') == 4 and "<rect" in charts
+    assert charts.count('class="chart-svg"') == 6 and "<rect" in charts
     # The map: datasette-cluster-map drew Leaflet and its markers (tiles may not load offline).
     countries = chromium(demo_server.url + "/demo/reactions_per_country?election=demo-fictional-2024", "map.png")
     assert "leaflet-container" in countries

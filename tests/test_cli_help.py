@@ -35,7 +35,9 @@ def test_import_help_lists_formats():
     assert "article" in result.output and "bluesky-feed" in result.output
 
 
-@pytest.mark.parametrize("command", [["status"], ["serve"], ["hydrate"], ["reprocess"], ["export", "out"]])
+@pytest.mark.parametrize(
+    "command", [["status"], ["serve"], ["hydrate"], ["reprocess"], ["export", "out"], ["label", "x:1", "other"]]
+)
 def test_commands_that_read_an_archive_refuse_a_missing_one_without_creating_it(command, tmp_path):
     db = tmp_path / "missing.db"
     result = CliRunner().invoke(cli, [*command, "--db", str(db)])

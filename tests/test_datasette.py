@@ -55,11 +55,15 @@ async def test_reactions_per_country_counts_reported_leaders(datasette):
     assert by_code["BR"]["leaders_reported"] == 2  # Lula and Rousseff
 
 
-async def test_first_reactions_hours_after_result(datasette):
+async def test_first_reactions_timed_against_the_milestones(datasette):
     rows = (await datasette.client.get("/archive/first_reactions.json?election=peru-2021&_shape=objects")).json()["rows"]
     assert rows[0]["leader_id"] == "luis-arce"
-    # 2021-06-10 (day) against the JNE proclamation, 2021-07-19 00:00 in Lima (05:00 UTC)
-    assert rows[0]["hours_after_result"] == pytest.approx(-941.0)
+    # 2021-06-10 (day) against the polls closing, 2021-06-06 19:00 in Lima (00:00 UTC on the 7th),
+    # not a signed number of hours before the JNE proclamation
+    assert rows[0]["timing"] == "3.0 days after polls closed; before the final count"
+    assert rows[0]["hours_after_polls_closed"] == pytest.approx(72.0)
+    assert (rows[0]["milestone"], rows[0]["reaction_type"]) == ("polls_closed", "congratulation")
+    assert "hours_after_result" not in rows[0]
 
 
 async def test_metadata_title_license_and_descriptions_served(datasette):

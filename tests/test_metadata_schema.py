@@ -21,10 +21,13 @@ def test_every_described_table_exists_and_every_column_is_described(archive):
 
 def test_canned_queries_reference_existing_tables(archive):
     queries = load_metadata()["databases"]["archive"]["queries"]
-    assert set(queries) >= {"election_timeline", "first_reactions", "reactions_per_country", "search"}
+    assert set(queries) >= {
+        "election_timeline", "first_reactions", "reactions_per_country", "search",
+        "congratulations_in_order", "allegations_and_calm", "not_yet_reacted",
+    }
     for name, query in queries.items():
         assert query.get("title") and query.get("description"), name
-        archive.db.execute("EXPLAIN " + query["sql"], {"election": "x", "q": "x"}).fetchall()
+        archive.db.execute("EXPLAIN " + query["sql"], {"election": "x", "q": "x", "type": "", "on": ""}).fetchall()
 
 
 def test_schema_docs_up_to_date():

@@ -1,5 +1,8 @@
 """The reactions table, kept current at write time: the same rows the former
-view computed, after every batch, roster change, merge and reprocess."""
+view computed, after every batch, roster change, merge and reprocess; and,
+since migration m009, the same type and timing columns as the view that
+issue 13 wrote (TYPED_VIEW below), after classification, labels and
+milestone changes too."""
 
 import dataclasses
 import sqlite3
@@ -8,7 +11,7 @@ import pytest
 
 from scraper.archive import Archive
 from scraper.model import RawItem
-from scraper.reaction_rows import refresh_reaction_rows
+from scraper.reaction_rows import FACETS, M008_COLUMNS, refresh_reaction_rows
 from scraper.schema import REACTIONS_VIEW, migrations
 
 LUCIA = "— Lucía Inventada (@lucia_inventada) June 9, 2021"
@@ -32,11 +35,84 @@ def run(valdoria_archive):
     return valdoria_archive.start_run("test")
 
 
+# The reactions view as issue 13 wrote it (before reactions became a table):
+# the reference for the type and timing columns of the table.
+TYPED_VIEW = """
+CREATE TEMP VIEW typed_reactions AS
+SELECT
+  p.created_at, p.author_name AS author, c.name AS country, r.title AS role, p.platform, p.handle, p.text,
+  coalesce(lb.reaction_type, rc.reaction_type) AS reaction_type,
+  nullif(
+    CASE
+      WHEN pc.at IS NULL THEN ''
+      WHEN abs(julianday(p.created_at) - julianday(pc.at)) < 2
+        THEN printf('%.1f hours', abs(julianday(p.created_at) - julianday(pc.at)) * 24)
+      ELSE printf('%.1f days', abs(julianday(p.created_at) - julianday(pc.at)))
+    END
+    || CASE WHEN pc.at IS NULL THEN '' WHEN p.created_at >= pc.at THEN ' after polls closed' ELSE ' before polls closed' END
+    || CASE WHEN pc.at IS NOT NULL AND coalesce(m.kind, 'polls_closed') || coalesce(nm.kind, 'polls_closed')
+                                       != 'polls_closedpolls_closed' THEN '; ' ELSE '' END
+    || coalesce(CASE WHEN m.kind != 'polls_closed' THEN 'after the ' || m.name END, '')
+    || CASE WHEN m.kind != 'polls_closed' AND nm.kind != 'polls_closed' THEN ', ' ELSE '' END
+    || coalesce(CASE WHEN nm.kind != 'polls_closed' THEN 'before the ' || nm.name END, ''),
+    ''
+  ) AS timing,
+  m.kind AS milestone,
+  round((julianday(p.created_at) - julianday(pc.at)) * 24, 1) AS hours_after_polls_closed,
+  round((julianday(p.created_at) - julianday(m.at)) * 24, 1) AS hours_after_milestone,
+  nm.kind AS next_milestone,
+  round((julianday(p.created_at) - julianday(e.result_announced_at)) * 24, 1) AS hours_after_result,
+  p.language, p.url, ep.election_id AS election, r.kind AS role_kind, l.country AS country_code, l.id AS leader_id,
+  CASE WHEN lb.reaction_type IS NOT NULL THEN 'label' WHEN rc.reaction_type IS NOT NULL THEN 'classifier' END AS type_source,
+  rc.reaction_type AS classified_type, rc.confidence AS type_confidence, rc.evidence AS type_evidence,
+  rc.addressed_candidates, p.display_name, ep.matched_terms, ep.score, p.hashtags, p.mentions, p.links,
+  p.reply_count, p.repost_count, p.like_count, p.is_edited, p.deleted_at, p.created_at_precision,
+  p.first_captured_at, c.latitude, c.longitude, p.id AS post_id, p.rowid AS post_rowid
+FROM election_posts ep
+JOIN elections e ON e.id = ep.election_id
+JOIN posts p ON p.id = ep.post_id
+LEFT JOIN accounts a ON a.id = p.account_id
+LEFT JOIN leaders l ON l.id = a.leader_id
+LEFT JOIN countries c ON c.code = l.country
+LEFT JOIN roles r ON r.id = (
+  SELECT r2.id FROM roles r2
+  WHERE r2.leader_id = l.id
+    AND r2.start_date <= substr(p.created_at, 1, 10)
+    AND (r2.end_date IS NULL OR r2.end_date >= substr(p.created_at, 1, 10))
+  ORDER BY r2.precedence, r2.start_date DESC
+  LIMIT 1
+)
+LEFT JOIN reaction_classes rc ON rc.election_id = ep.election_id AND rc.post_id = ep.post_id
+LEFT JOIN reaction_labels lb ON lb.election_id = ep.election_id AND lb.post_id = ep.post_id
+LEFT JOIN election_milestones pc ON pc.election_id = ep.election_id AND pc.kind = 'polls_closed'
+LEFT JOIN election_milestones m ON m.rowid = (
+  SELECT m2.rowid FROM election_milestones m2
+  WHERE m2.election_id = ep.election_id AND m2.at <= p.created_at
+  ORDER BY m2.at DESC, m2.position DESC
+  LIMIT 1
+)
+LEFT JOIN election_milestones nm ON nm.rowid = (
+  SELECT m3.rowid FROM election_milestones m3
+  WHERE m3.election_id = ep.election_id AND m3.at > p.created_at
+  ORDER BY m3.at, m3.position
+  LIMIT 1
+)
+"""
+
+
 def as_the_view_computes(db) -> list[tuple]:
-    """The rows of the former reactions view (schema.REACTIONS_VIEW), in the table's order."""
+    """The rows of the views the table replaces, in the table's order: the
+    former reactions view (schema.REACTIONS_VIEW) for its columns, issue
+    13's for every column; both must agree with each other."""
     db.execute("DROP VIEW IF EXISTS temp.former_reactions")
     db.execute(REACTIONS_VIEW.replace("CREATE VIEW reactions", "CREATE TEMP VIEW former_reactions"))
-    return db.execute("SELECT * FROM former_reactions ORDER BY election, post_id").fetchall()
+    db.execute("DROP VIEW IF EXISTS temp.typed_reactions")
+    db.execute(TYPED_VIEW)
+    former = db.execute("SELECT * FROM former_reactions ORDER BY election, post_id").fetchall()
+    typed = db.execute("SELECT * FROM typed_reactions ORDER BY election, post_id").fetchall()
+    columns = [d[0] for d in db.execute("SELECT * FROM typed_reactions LIMIT 0").description]
+    assert [tuple(row[columns.index(c)] for c in M008_COLUMNS) for row in typed] == former
+    return typed
 
 
 def table_rows(db) -> list[tuple]:
@@ -123,9 +199,35 @@ def test_an_archive_with_the_former_view_is_migrated_with_its_rows(tmp_path, val
     archive.register_source("test", "article", "test")
     archive.store([quote("Parabéns, presidenta eleita Rosa Ficticia! #EleicoesFicticias")], archive.start_run("test"))
     as_view = archive.db.execute("SELECT * FROM reactions").fetchall()
-    assert archive.migrate() == ["m008_reactions_table"]
+    assert archive.migrate() == ["m008_reactions_table", "m009_reaction_types_and_milestones"]
     assert "reactions" in archive.db.table_names()
-    assert archive.db.execute("SELECT * FROM reactions").fetchall() == as_view
+    columns = ", ".join(f"[{c}]" for c in M008_COLUMNS)
+    assert archive.db.execute(f"SELECT {columns} FROM reactions").fetchall() == as_view
+    # The posts archived before reaction types get theirs at the next config load.
+    assert archive.db.execute("SELECT reaction_type, timing FROM reactions").fetchall() == [(None, None)]
+    archive.load_config(valdoria_config)
+    assert archive.db.execute("SELECT reaction_type, milestone FROM reactions").fetchall() == [
+        ("congratulation", "official_result")
+    ]
+    assert table_rows(archive.db) == as_the_view_computes(archive.db)
+
+
+def test_an_archive_with_the_table_of_m008_is_rebuilt_with_types_in_reading_order(tmp_path, valdoria_config):
+    archive = Archive(tmp_path / "m008.db")
+    migrations.apply(archive.db, stop_before="m009_reaction_types_and_milestones")
+    assert [row[1] for row in archive.db.execute("PRAGMA table_info(reactions)")] == list(M008_COLUMNS)
+    archive.load_config(valdoria_config)
+    archive.register_source("test", "article", "test")
+    archive.store([quote("Parabéns, presidenta eleita Rosa Ficticia! #EleicoesFicticias")], archive.start_run("test"))
+    before = archive.db.execute("SELECT * FROM reactions").fetchall()
+    assert archive.migrate() == ["m009_reaction_types_and_milestones"]
+    columns = [row[1] for row in archive.db.execute("PRAGMA table_info(reactions)")]
+    assert columns[7:10] == ["reaction_type", "timing", "milestone"]
+    listed = ", ".join(f"[{c}]" for c in M008_COLUMNS)
+    assert archive.db.execute(f"SELECT {listed} FROM reactions").fetchall() == before
+    archive.load_config(valdoria_config)
+    assert table_rows(archive.db) == as_the_view_computes(archive.db)
+    assert counted(archive.db) == grouped(archive.db)
 
 
 def test_the_pages_queries_use_indexes(valdoria_archive):
@@ -151,7 +253,7 @@ def counted(db) -> set[tuple]:
 
 def grouped(db) -> set[tuple]:
     found = set()
-    for facet in ("country", "role_kind", "platform", "language", "election"):
+    for facet in FACETS:
         found |= set(db.execute(f"SELECT election, '{facet}', [{facet}], count(*) FROM reactions "
                                 f"WHERE [{facet}] IS NOT NULL GROUP BY election, [{facet}]").fetchall())
     return found

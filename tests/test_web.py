@@ -9,7 +9,7 @@ import pytest
 
 from scraper.demo import build_demo
 from scraper.publish import datasette_instance
-from scraper.reaction_rows import refresh_reaction_rows
+from scraper.reaction_rows import FACETS, refresh_reaction_rows
 from scraper.model import RawItem
 
 HOSTILE_TEXT = '<script>alert("xss")</script> <img src=x onerror=alert(2)> Rosa Ficticia presidenta electa'
@@ -44,7 +44,11 @@ def hostile(valdoria_archive):
 async def test_reactions_are_cards_with_the_table_one_click_away(demo):
     html = (await demo.client.get("/demo/reactions")).text
     assert html.count('<article class="reaction-card') == 50
-    assert "(fictional)" in html and "after the result" in html
+    assert "(fictional)" in html and "after polls closed; after the official result" in html
+    assert 'class="reaction-type reaction-type-' in html and "the classifier&#39;s, confidence" in html
+    # the default facets, with reaction type and milestone, counted from reactions_facet_counts
+    for facet in FACETS:
+        assert f'data-column="{facet}"' in html, facet
     assert 'class="reaction-original" href="https://' in html and "text, versions and captures" in html
     assert "_view=table" in html and "Charts and map" in html
     table = (await demo.client.get("/demo/reactions?_view=table&_col=created_at&_col=author&_col=text")).text
@@ -73,7 +77,8 @@ async def test_the_index_leads_with_the_reactions_and_the_queries(demo):
 
 async def test_charts_and_map(demo):
     html = (await demo.client.get("/demo/-/charts")).text
-    assert html.count('class="chart-svg"') == 4 and 'class="chart-bar' in html
+    assert html.count('class="chart-svg"') == 6 and 'class="chart-bar' in html
+    assert "Reactions by type" in html and "Reactions by the latest milestone before them" in html
     assert "Valdoria presidential runoff 2024 (fictional demo)" in html
     assert "reactions_per_country" in html
     page = await demo.client.get("/demo/reactions_per_country?election=demo-fictional-2024")
@@ -95,7 +100,8 @@ async def test_counted_facets_equal_grouped_ones(demo):
     fast = (await demo.client.get("/demo/reactions.json?election=demo-fictional-2024")).json()["facet_results"]
     slow = (await demo.client.get("/demo/reactions.json?election=demo-fictional-2024&_where=1%3D1")).json()[
         "facet_results"]
-    for name in ("country", "role_kind", "platform", "language", "election"):
+    assert set(fast) >= {"reaction_type", "milestone"}
+    for name in FACETS:
         assert [(v["value"], v["count"]) for v in fast[name]["results"]] == [
             (v["value"], v["count"]) for v in slow[name]["results"]], name
         assert fast[name]["truncated"] == slow[name]["truncated"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from .. import classify_store
 from ..config import Config
 from ..model import RawItem, ReadItem
 from ..prepare import read_item
@@ -55,6 +56,8 @@ class Archive:
         self.runs = RunLog(self.db, self.write)
         self.nightly = NightlyQueries(self.db)
         self.writer = Writer(self.db, self.accounts, self.elections)
+        # hook (issue 13): reaction types of the batch's posts, before the reactions rows that show them
+        self.writer.after_batch.append(lambda db, post_ids: classify_store.after_batch(db, post_ids))
         self.writer.after_batch.append(lambda db, post_ids: refresh_reaction_rows(db, post_ids=post_ids))
 
     def migrate(self) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from .. import classify_store
 from ..config import Config
 from ..countries import country_rows
 from ..http import utc_now
@@ -102,6 +103,7 @@ class Elections:
                         [leader.id, account.url, account_id],
                     )
             self.refresh_roster_names()
+            classify_store.after_load_config(self.db, config)  # hook (issue 13): milestones, classes
             refresh_if_config_changed(self.db)  # the reactions table follows the roster and elections
         self.forget()
 
@@ -164,15 +166,7 @@ class Elections:
         )
 
     def add_reported_reactions(self, run_id: int, election_id: str, source_id: str, reactions) -> int:
-        """Store (leader_id, evidence sentence, reported_on) rows; return how many are new."""
-        added = 0
+        """Store (leader_id, evidence sentence, reported_on) rows, one reported
+        reaction per report seen through any number of sources; return how many are new."""
         with self.write():
-            for leader_id, evidence, reported_on in reactions:
-                cursor = self.db.execute(
-                    "INSERT OR IGNORE INTO reported_reactions "
-                    "(election_id, leader_id, source_id, evidence, reported_on, run_id, recorded_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [election_id, leader_id, source_id, evidence, reported_on, run_id, utc_now()],
-                )
-                added += cursor.rowcount
-        return added
+            return classify_store.add_reported(self.db, run_id, election_id, source_id, reactions)  # hook (issue 13)

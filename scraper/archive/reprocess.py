@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from .. import classify_store
 from ..errors import ParseFailure
 from ..http import utc_now
 from ..model import FetchedPage, RawItem, ReadItem
@@ -31,6 +32,7 @@ def reprocess(db, writer: Writer, matchers, write) -> StoreStats:
             db.execute(f"DELETE FROM {table}")
         stats = writer.store(_captured_items(db, writer.payloads, matchers), None, write)
         stats.resolved_errors = _retry_parse_errors(db, writer, matchers, write, stats)
+        classify_store.after_reprocess(db)  # hook (issue 13): classes of the rebuilt posts; labels stay
         refresh_reaction_rows(db)  # every row again: posts were rebuilt
     return stats
 

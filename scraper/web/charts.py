@@ -1,5 +1,6 @@
 """The charts page, ``/DATABASE/-/charts?election=ID``: reactions by hour
-and by day after the result, by country and by kind of role, and the map.
+and by day after the result, by type, by the latest milestone before them,
+by country and by kind of role, and the map.
 
 The charts are SVG drawn on the server by the template (no script, no
 network), from small aggregate queries on the reactions table's indexes;
@@ -59,6 +60,8 @@ async def _charts(db, election: str) -> dict:
                                "GROUP BY hour", params)
     by_day = await _query(db, "SELECT cast(floor(hours_after_result / 24.0) AS integer) AS day, count(*) FROM reactions "
                               "WHERE election = :election AND hours_after_result IS NOT NULL GROUP BY day", params)
+    by_type = await _counts(db, "reaction_type", params)
+    by_milestone = await _counts(db, "milestone", params)
     by_country = await _counts(db, "country", params)
     by_role = await _counts(db, "role_kind", params)
     total, before, after = (totals[0] if totals else (None, None, None))
@@ -72,10 +75,19 @@ async def _charts(db, election: str) -> dict:
             histogram("by_day", "Reactions by day after the result",
                       "Posts per day (24 hours) before and after the announced result.",
                       by_day, _day_range(by_day), "d", "days after the result"),
+            bars("by_type", "Reactions by type",
+                 "Posts by what they say: a person's label where there is one, else the classifier's type "
+                 "(the evidence is on each reaction).", by_type, TOP, "No reactions with a type yet."),
+            bars("by_milestone", "Reactions by the latest milestone before them",
+                 "Posts by the election's latest milestone at the time of posting (polls closed, first "
+                 "results, final count, official result, inauguration).", by_milestone, TOP,
+                 "No reactions after a milestone yet (or the config gives none)."),
             bars("by_country", "Reactions by country of the author",
-                 "Posts by leaders of each country (the roster's country of the leader).", by_country, TOP),
+                 "Posts by leaders of each country (the roster's country of the leader).", by_country, TOP,
+                 "No reactions with a known country yet."),
             bars("by_role_kind", "Reactions by kind of role",
-                 "Posts by the kind of role the author held on the day of the post.", by_role, TOP),
+                 "Posts by the kind of role the author held on the day of the post.", by_role, TOP,
+                 "No reactions with a known role yet."),
         ],
     }
 
@@ -112,14 +124,15 @@ def histogram(key, title, description, rows, span: range, unit: str, axis: str) 
     }
 
 
-def bars(key, title, description, rows, top: int) -> dict:
-    """Horizontal bars, largest first; the rest summed in one line."""
+def bars(key, title, description, rows, top: int, empty: str = "No reactions yet.") -> dict:
+    """Horizontal bars, largest first; the rest summed in one line; ``empty``
+    says why there are none."""
     if rows is None:
         return {"key": key, "title": title, "description": description, "timed_out": True}
     shown, rest = rows[:top], rows[top:]
     largest = max((row[1] for row in shown), default=0)
     return {
-        "key": key, "kind": "bars", "title": title, "description": description,
+        "key": key, "kind": "bars", "title": title, "description": description, "empty": empty,
         "bars": [{"label": row[0], "count": row[1], "width": round(400 * row[1] / largest) if largest else 0}
                  for row in shown],
         "more": len(rest), "more_count": sum(row[1] for row in rest),

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 import urllib.parse
@@ -38,8 +39,8 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # number, SQL or a search that SQLite refuses): the client's error.
 CLIENT_ERRORS = (ValueError, OverflowError, UnicodeError, LookupError, sqlite3.Error)
 # The reactions table view, one click from the cards: about ten columns.
-TABLE_VIEW_COLUMNS = ("created_at", "author", "country", "role", "platform", "text", "hours_after_result",
-                      "language", "url")
+TABLE_VIEW_COLUMNS = ("created_at", "author", "country", "role", "platform", "text", "reaction_type", "timing",
+                      "hours_after_result", "language", "url")
 
 
 @hookimpl
@@ -163,6 +164,30 @@ def hours_label(value) -> str:
     return f"{text} {'before' if hours < 0 else 'after'} the result"
 
 
+def type_note(row) -> str:
+    """Where a reaction's type comes from, with the evidence behind it (the
+    tooltip of the type on a card): never a label without its evidence."""
+    try:
+        evidence = json.loads(row["type_evidence"] or "[]")
+    except (KeyError, IndexError, TypeError, ValueError):
+        evidence = []
+    source = "set by hand" if row_value(row, "type_source") == "label" else "the classifier's"
+    classified = row_value(row, "classified_type")
+    if source == "set by hand" and classified:
+        source += f"; the classifier said {classified}"
+    confidence = row_value(row, "type_confidence")
+    if confidence is not None and row_value(row, "type_source") != "label":
+        source += f", confidence {float(confidence):.2f}"
+    return "; ".join([source, *(str(note) for note in evidence if note)])
+
+
+def row_value(row, name):
+    try:
+        return row[name]
+    except (KeyError, IndexError):
+        return None
+
+
 def when(value) -> str:
     """'2021-06-08T15:00:00.000Z' -> '2021-06-08 15:00 UTC'; a plain date stays."""
     if not isinstance(value, str) or len(value) < 16 or value[10] != "T":
@@ -176,6 +201,7 @@ def prepare_jinja2_environment(env):
     env.filters["web_url"] = web_url
     env.filters["tilde"] = lambda value: tilde_encode(str(value))
     env.filters["hours_label"] = hours_label
+    env.filters["type_note"] = type_note
 
 
 @hookimpl
@@ -221,7 +247,8 @@ async def _post_details(datasette, database: str, request) -> dict:
         "c.location, c.fetched_url, c.tool_version, c.raw_sha256 FROM capture_details c "
         "LEFT JOIN sources s ON s.id = c.source_id WHERE c.post_id = ? ORDER BY c.retrieved_at, c.id", [post_id])
     reactions = await db.execute(
-        "SELECT election, author, role, role_kind, country, hours_after_result, matched_terms, score "
+        "SELECT election, author, role, role_kind, country, hours_after_result, matched_terms, score, "
+        "reaction_type, type_source, classified_type, type_confidence, type_evidence, timing "
         "FROM reactions WHERE post_id = ? ORDER BY election", [post_id])
     return {"versions": list(versions), "captures": list(captures), "reactions_of_post": list(reactions)}
 
