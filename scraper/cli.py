@@ -541,12 +541,14 @@ def label(target, reaction_type, db_path, election_id, note, labelled_by, label_
     """
     from . import classify_store
     from .archive import Archive, require_archive
-    from .lock import ArchiveLock
+    from .integrity import WritingSession
     from .reaction_types import TYPES
 
     require_archive(db_path)
-    archive = Archive(db_path)
-    with ArchiveLock(db_path):
+    with WritingSession(db_path) as session:
+        archive = Archive(db_path)
+        session.attach(archive)
+        _note_interrupted(session.interrupted)
         archive.migrate()
         db = archive.db
         if label_file:

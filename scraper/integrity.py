@@ -1,7 +1,7 @@
 """Before a command writes: is the archive whole, and did a run die in it?
 
 Every command that writes (``init``, ``scrape``, ``import``, ``hydrate``,
-``reprocess``) opens a :class:`WritingSession` around its work, and so does
+``reprocess``, ``label``) opens a :class:`WritingSession` around its work, and so does
 ``status`` when the lock is free:
 
 * **Integrity.** ``PRAGMA quick_check`` (every page and record readable,

@@ -64,6 +64,7 @@ COMMANDS = {
     "scrape": ["scrape", "--config", PERU_CONFIG],
     "hydrate": ["hydrate"],
     "reprocess": ["reprocess"],
+    "label": ["label", "--file", FIXTURES / "labels" / "none.csv"],
 }
 
 
