@@ -23,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -106,7 +107,8 @@ def read_in_workers(
                 results = here.read(chunk)
             yield from results
 
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=setup) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(*setup, os.getpid())) as pool:
         for chunk in chunks_of(path):
             future = None
             if here is None:
@@ -195,11 +197,22 @@ _worker: dict = {}
 
 
 def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool,
-                  in_force: limits.Limits) -> None:
+                  in_force: limits.Limits, importer: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the import in the main process, quietly here
+    threading.Thread(target=_end_with, args=(importer,), daemon=True, name="end-with-importer").start()
     _set_up(format_name, source_id, matchers, match_quotes, in_force)
+
+
+def _end_with(importer: int, every: float = 0.5) -> None:
+    """A worker ends when the importing process does, however it ends: one
+    killed with -9 (or by the kernel) cannot tell its workers, which would
+    otherwise wait for work for ever (a forked worker holds the writing end
+    of its own task queue, so it never sees the queue close)."""
+    while os.getppid() == importer:
+        time.sleep(every)
+    os._exit(0)
 
 
 def _set_up(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool,

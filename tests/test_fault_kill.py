@@ -29,6 +29,8 @@ from werkzeug import Response
 from scraper import integrity
 from scraper.archive import Archive
 
+from .fault_helpers import hang_guard
+
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_POSTS = 6_000
 SCRAPE_PAGES, PAGE_SIZE = 12, 40
@@ -126,6 +128,50 @@ def test_import_killed_at_a_random_moment_loses_nothing(import_trial, big_jsonl,
     assert set(after["runs"]) <= {"ok", "interrupted"}  # (killed after it finished: ok)
     assert after["runs"].get("interrupted", 0) <= 1 and after["runs"].get("ok", 0) >= 1
     assert integrity.quick_check(db) == ["ok"]
+
+
+def test_an_import_killed_leaves_no_worker_behind(big_jsonl, tmp_path):
+    """Workers of an import killed with -9 end on their own (nothing tells
+    them; each watches for its importer), and the import run again holds
+    every post once."""
+    db = tmp_path / "archive.db"
+    config = str(ROOT / "tests/fixtures/config/valdoria.yml")
+    process = reactions("import", "twarc2-jsonl", str(big_jsonl), "--db", str(db), "--workers", "2", "--config", config)
+    workers: set[int] = set()
+    with hang_guard(60, "waiting for the import's workers to start"):
+        while not workers and process.poll() is None:
+            workers = children(process.pid)
+            time.sleep(0.05)
+    assert workers, "the import ended before its workers could be seen"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    with hang_guard(30, "workers left running after their import was killed"):
+        while any(alive(pid) for pid in workers):
+            time.sleep(0.1)
+    done = finish("import", "twarc2-jsonl", str(big_jsonl), "--db", str(db), "--workers", "2", "--config", config)
+    assert done.returncode == 0, done.stderr
+    assert state(db)["posts"] == IMPORT_POSTS
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent to reap it counts as gone)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 # --- a scrape killed -------------------------------------------------------------------------------
