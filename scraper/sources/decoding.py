@@ -181,9 +181,8 @@ def looks_like_jsonl(lines: Iterable[str], probe: int = 50) -> bool:
 
 def read_whole(path: str | Path) -> str:
     """A whole-file format's text: every byte kept (undecodable ones as lone
-    surrogates, see :func:`unreadable`), refused past limits.max_element_bytes."""
-    from .filestream import open_text
-
+    surrogates, see :func:`unreadable`), refused past limits.max_element_bytes.
+    (Opened as filestream.open_text opens a file, which imports this module.)"""
     limit = current_limits().max_element_bytes
     try:
         size = Path(path).stat().st_size
@@ -192,7 +191,7 @@ def read_whole(path: str | Path) -> str:
                 f"{path}: {size:,} bytes, above limits.max_element_bytes ({limit:,}) for a file read whole; "
                 "split it, or raise the limit in the config"
             )
-        with open_text(path) as stream:
+        with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
             return stream.read()
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder, not a file of this format") from None
