@@ -24,6 +24,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 def pytest_addoption(parser):
     parser.addoption("--fuzz-long", action="store_true", help="Fuzz with the long hypothesis profile (1000 examples).")
+    parser.addoption("--fuzz-examples", type=int, default=None,
+                     help="Fuzz with this many random examples a property (between CI's 12 and --fuzz-long's 1000).")
     parser.addoption("--kill-trials", type=int, default=None,
                      help="kill -9 trials per kind (import, scrape) in tests/test_fault_kill.py (CI: 3 and 2).")
 
@@ -31,6 +33,9 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     if config.getoption("--fuzz-long"):
         settings.load_profile("long")
+    if config.getoption("--fuzz-examples"):
+        settings.register_profile("examples", max_examples=config.getoption("--fuzz-examples"), print_blob=True, **_FUZZ)
+        settings.load_profile("examples")
 
 
 @pytest.fixture
