@@ -82,9 +82,12 @@ def clean_text(text: str) -> str:
     once (an HTML parser does it; X's JSON needs html.unescape), because
     decoding twice corrupts text that shows an entity literally."""
     text = text or ""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", text)
-    text = _SPACES_BEFORE_NEWLINE.sub("\n", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():  # (ASCII text is in NFC already)
+        text = unicodedata.normalize("NFC", text)
+    if "\n" in text:
+        text = _SPACES_BEFORE_NEWLINE.sub("\n", text)
     return text.strip()
 
 
@@ -141,8 +144,10 @@ def extract_links(text: str) -> list[str]:
 
 
 def unique(values) -> list:
-    """Values in first-seen order, without repeats or empty ones."""
-    return list(dict.fromkeys(value for value in values if value))
+    """Values in first-seen order, without repeats or empty ones. (Repeats
+    dropped first, in C, then the empty ones: the same list, and no
+    generator run per value.)"""
+    return [value for value in dict.fromkeys(values) if value]
 
 
 def html_to_text(fragment: str) -> str:
@@ -230,14 +235,23 @@ _UTC_SECONDS = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{
 
 
 def _valid_time(match: re.Match) -> bool:
-    """Does a matched timestamp name a real moment (no 31 June, no 25:00)?"""
+    """Does a matched timestamp name a real moment (no 31 June, no 25:00)?
+    (The day is checked once per day seen: posts come by the thousand a day.)"""
     stamp = match.group(1)
-    try:
-        datetime(int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10]), int(stamp[11:13]), int(stamp[14:16]),
-                 int(stamp[17:19]))
-    except ValueError:
-        return False
-    return True
+    day = stamp[:10]
+    valid_day = _DAYS_CHECKED.get(day)
+    if valid_day is None:
+        try:
+            date(int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10]))
+            valid_day = True
+        except ValueError:
+            valid_day = False
+        if len(_DAYS_CHECKED) < 100_000:
+            _DAYS_CHECKED[day] = valid_day
+    return valid_day and stamp[11:13] < "24" and stamp[14:16] < "60" and stamp[17:19] < "60"
+
+
+_DAYS_CHECKED: dict[str, bool] = {}
 
 
 def _parse_twitter_v1_time(text: str) -> datetime:
