@@ -20,19 +20,28 @@ import click
 from . import __version__
 from .cli_export import export_command
 from .cli_roster import roster_group
-from .cli_options import DEFAULT_CONFIG, config_option, db_option
-from .errors import InputError, ReactionArchiveError
+from .cli_options import DB_PATH_META, DEFAULT_CONFIG, config_option, db_option
+from .errors import ArchiveUnwritableError, InputError, ReactionArchiveError
 
 
 class ReactionsGroup(click.Group):
     """Turns library errors into a one-line message and their exit code."""
 
     def invoke(self, ctx):
+        import sqlite3
+
         try:
             return super().invoke(ctx)
         except ReactionArchiveError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except sqlite3.DatabaseError as exc:  # met mid-command: the file was damaged or taken away under us
+            from .integrity import recovery_advice
+
+            db_path = ctx.meta.get(DB_PATH_META, "the archive")
+            click.echo(f"Error: {db_path}: the archive cannot be read or written ({exc}); {recovery_advice(db_path)}",
+                       err=True)
+            ctx.exit(4)
 
 
 def open_archive(db_path: str, config_path: str | None = None):
@@ -66,7 +75,8 @@ def cli():
     Exit codes: 0 ok; 1 some sources (or imported inputs) failed, the
     others were archived; 2 usage, config or input error (an import whose
     every input failed); 3 archive locked; 4 archive cannot be opened or
-    written; 5 a merge refused an input (nothing changed).
+    written, or is damaged (docs/reliability.md says how to recover); 5 a
+    merge refused an input (nothing changed).
     """
 
 
@@ -82,13 +92,15 @@ def init(db_path, config_path):
     """
     from .archive import Archive
     from .config import load_config
-    from .lock import ArchiveLock
+    from .integrity import WritingSession
 
     config = load_config(config_path)
-    archive = Archive(db_path)
-    with ArchiveLock(db_path):
+    with WritingSession(db_path) as session:
+        archive = Archive(db_path)
+        session.attach(archive)
         applied = archive.migrate()
         archive.load_config(config)
+    _note_interrupted(session.interrupted)
     click.echo(
         f"{db_path}: schema {'migrated (' + ', '.join(applied) + ')' if applied else 'up to date'}; "
         f"election {config.election.id}, {len(config.leaders)} leaders, {len(config.sources)} sources loaded"
@@ -126,12 +138,12 @@ def scrape(db_path, config_path, only, since, full, recheck_days, log_format, sh
     """
     from .archive import Archive
     from .config import load_config
+    from .integrity import WritingSession
     from .scrape import ScrapeOptions, run_scrape
     from .sharding import parse_shard
 
     chosen_shard = parse_shard(shard) if shard is not None else None
     config = load_config(config_path)
-    archive = Archive(db_path)
     options = ScrapeOptions(
         since=since.strftime("%Y-%m-%dT00:00:00Z") if since else None, full=full, recheck_days=recheck_days,
         shard=chosen_shard,
@@ -143,19 +155,26 @@ def scrape(db_path, config_path, only, since, full, recheck_days, log_format, sh
         else:
             click.echo(_summary_line(result))
 
-    with _progress(enabled=log_format == "text") as progress:
-        result = run_scrape(archive, config, only=list(only) or None, on_source=report, options=options,
-                            on_progress=progress)
-    if log_format == "text":
+    with WritingSession(db_path) as session:
+        archive = Archive(db_path)
+        session.attach(archive)
+        with _progress(enabled=log_format == "text") as progress:
+            result = run_scrape(archive, config, only=list(only) or None, on_source=report, options=options,
+                                on_progress=progress)
         counts = archive.counts()
-        if result.interrupted_before:
-            click.echo(f"note: {result.interrupted_before} earlier run(s) had been killed; marked interrupted")
+    if log_format == "text":
+        _note_interrupted(session.interrupted)
         click.echo(
             f"run {result.run_id}: {len(result.sources)} sources, {len(result.failed)} failed; "
             f"archive {db_path}: {counts['posts']} posts, {counts['election_posts']} relevant, "
             f"{counts['reported_reactions']} reported reactions, {counts['parse_errors']} parse errors"
         )
     sys.exit(result.exit_code)
+
+
+def _note_interrupted(count: int) -> None:
+    if count:
+        click.echo(f"note: {count} earlier run(s) had been killed; marked interrupted", err=True)
 
 
 class _progress:
@@ -292,8 +311,10 @@ def import_(format_name, locations, db_path, config_path, hydrate, workers):
     An input that gives no post fails, and its line says what it looked
     like; the exit code is 2 when every input failed, 1 when some did.
     """
+    from . import limits
+    from .config import load_config
     from .http import PoliteClient
-    from .lock import ArchiveLock
+    from .integrity import WritingSession
     from .scrape import hydrate_pending, import_file
     from .formats import FILE_READERS
 
@@ -301,10 +322,16 @@ def import_(format_name, locations, db_path, config_path, hydrate, workers):
         raise InputError(f"unknown import format {format_name!r} (known: {', '.join(sorted(FILE_READERS))})")
     if config_path is None and Path(DEFAULT_CONFIG).exists():
         config_path = DEFAULT_CONFIG
+    config = load_config(config_path) if config_path else None
     failed = 0
-    with ArchiveLock(db_path):
-        archive, config = open_archive(db_path, config_path)
-        with PoliteClient(contact=config.contact if config else None) as client:
+    with limits.in_force(config.limits if config else None), WritingSession(db_path) as session:
+        archive, _ = open_archive(db_path)
+        session.attach(archive)
+        if config:
+            archive.load_config(config)
+        _note_interrupted(session.interrupted)
+        with PoliteClient(contact=config.contact if config else None,
+                          limits=(config.limits if config else limits.DEFAULT).http()) as client:
             for location in locations:
                 with _import_progress(location) as progress:
                     result = import_file(archive, format_name, location, client=client, config=config,
@@ -359,10 +386,13 @@ def serve(db_path, host, port, immutable, open_browser, inspect_file, allow_robo
 @click.option("--on", "on_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="With --election: read roles on this day (default: the election's last polling date).")
 def status(db_path, as_json, election_id, on_day):
-    """The morning check: the last runs, failing or anomalous sources,
-    each account's freshness, archive counts and accounts not in the roster;
-    with --election, that election's reactions by type, its milestones and
-    the leaders in government who have not reacted yet.
+    """The morning check: the archive's integrity (PRAGMA quick_check when
+    the file changed since the last check; exit 4 if damaged), the last
+    runs (runs a killed process left running are marked interrupted),
+    failing or anomalous sources, each account's freshness, archive counts
+    and accounts not in the roster; with --election, that election's
+    reactions by type, its milestones and the leaders in government who
+    have not reacted yet.
 
     \b
     Example:
@@ -371,17 +401,25 @@ def status(db_path, as_json, election_id, on_day):
         reactions status --election peru-2021 --on 2021-07-28 --json | jq .election.not_reacted
     """
     from .archive import Archive, require_archive
+    from .errors import ArchiveLockedError
+    from .integrity import WritingSession, check
     from .schema import schema_is_current
     from .status import archive_status, status_lines
 
     require_archive(db_path)
+    integrity = check(db_path)  # a damaged archive: exit 4, with the way to recover
     archive = Archive(db_path)
-    if not schema_is_current(archive.db):  # an archive written by an older version gains the new columns
-        from .lock import ArchiveLock
-
-        with ArchiveLock(db_path):
-            archive.migrate()
+    try:
+        # With the lock free, runs still 'running' died; an archive written
+        # by an older version gains the new columns.
+        with WritingSession(db_path) as session:
+            session.attach(archive, close=False)
+            if not schema_is_current(archive.db):
+                archive.migrate()
+    except (ArchiveLockedError, ArchiveUnwritableError):
+        pass  # a run is going on (its runs are running indeed), or the file is read-only: only read
     report = archive_status(archive)
+    report["integrity"] = {"result": integrity.get("result"), "checked_at": integrity.get("checked_at")}
     if election_id:
         from .classify_store import election_summary
 
@@ -409,11 +447,14 @@ def hydrate(db_path, platforms, contact):
     """
     from .archive import Archive, require_archive
     from .http import PoliteClient
+    from .integrity import WritingSession
     from .scrape import hydrate_pending
 
     require_archive(db_path)
-    archive = Archive(db_path)
-    with PoliteClient(contact=contact) as client:
+    with WritingSession(db_path) as session, PoliteClient(contact=contact) as client:
+        archive = Archive(db_path)
+        session.attach(archive)
+        _note_interrupted(session.interrupted)
         result = hydrate_pending(archive, client, platforms=list(platforms) or None, on_source=lambda r: click.echo(_summary_line(r)))
     if not result.sources:
         click.echo("nothing to hydrate: no pending or link-only posts")
@@ -431,11 +472,13 @@ def reprocess(db_path):
         reactions reprocess --db archive.db
     """
     from .archive import Archive, require_archive
-    from .lock import ArchiveLock
+    from .integrity import WritingSession
 
     require_archive(db_path)
-    archive = Archive(db_path)
-    with ArchiveLock(db_path):
+    with WritingSession(db_path) as session:
+        archive = Archive(db_path)
+        session.attach(archive)
+        _note_interrupted(session.interrupted)
         archive.migrate()
         stats = archive.reprocess()
     click.echo(
@@ -558,12 +601,14 @@ def label(target, reaction_type, db_path, election_id, note, labelled_by, label_
     """
     from . import classify_store
     from .archive import Archive, require_archive
-    from .lock import ArchiveLock
+    from .integrity import WritingSession
     from .reaction_types import TYPES
 
     require_archive(db_path)
-    archive = Archive(db_path)
-    with ArchiveLock(db_path):
+    with WritingSession(db_path) as session:
+        archive = Archive(db_path)
+        session.attach(archive)
+        _note_interrupted(session.interrupted)
         archive.migrate()
         db = archive.db
         if label_file:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .cli_options import db_option
-from .errors import ArchiveUnwritableError
+from .errors import ArchiveUnwritableError, InputError
 from .export import FORMATS, TABLES, ExportFilters, export_package
 
 OTHER_TABLES = tuple(t for t in TABLES if t != "reactions")
@@ -72,10 +72,17 @@ def export_command(folder, db_path, format_name, tables, elections, countries, r
         until=until,
     )
     chosen = OTHER_TABLES if "all" in tables else tuple(tables)
-    result = export_package(
-        db_path, folder, format_name=format_name, tables=chosen, filters=filters, overwrite=overwrite,
-        partition=partition or (),
-    )
+    try:
+        result = export_package(
+            db_path, folder, format_name=format_name, tables=chosen, filters=filters, overwrite=overwrite,
+            partition=partition or (),
+        )
+    except OSError as exc:  # a read-only folder, a full disk, a file where a folder should be
+        where = exc.filename or folder
+        raise InputError(
+            f"{folder}: cannot write the export ({where}: {exc.strerror or exc}); nothing was exported, "
+            "and an earlier export there is as it was"
+        ) from None
     rows = ", ".join(f"{count} {name}" for name, count in result.rows.items())
     ids = ", ".join(f"{count} {platform}" for platform, count in sorted(result.id_lists.items())) or "none"
     click.echo(f"{folder}: {rows} ({format_name}); id lists: {ids}; {len(result.checksums)} files in SHA256SUMS")

@@ -5,6 +5,12 @@ import click
 
 DEFAULT_DB = "archive.db"
 DEFAULT_CONFIG = "elections/peru-2021.yml"
+DB_PATH_META = "reactions.db_path"  # the archive a command names, for error messages (ctx.meta is shared)
+
+
+def _remember_db(ctx, _param, value):
+    ctx.meta[DB_PATH_META] = value
+    return value
 
 
 def db_option(fn):
@@ -16,6 +22,7 @@ def db_option(fn):
         envvar="REACTIONS_DB",
         type=click.Path(dir_okay=False),
         help="Archive file (env REACTIONS_DB).",
+        callback=_remember_db,
     )(fn)
 
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError
+from .limits import DEFAULT as DEFAULT_LIMITS, KEYS as LIMIT_KEYS, SIZE_KEYS, Limits, parse_size
 
 if TYPE_CHECKING:
     from .sources import WatchedAccount
@@ -155,6 +156,7 @@ class Config:
     leaders: list[Leader]
     sources: list[SourceConfig]
     contact: str | None = None
+    limits: Limits = DEFAULT_LIMITS
 
     def leader(self, leader_id: str) -> Leader:
         return next(leader for leader in self.leaders if leader.id == leader_id)
@@ -163,12 +165,59 @@ class Config:
 # --- loading with line numbers ----------------------------------------------
 
 
+# A config or roster file is at most a few thousand lines; these bound what
+# a hostile or broken file can cost before it is refused (an alias bomb
+# expands to billions of values from a few lines; a self-referring alias
+# never ends). They are measured on the composed nodes, each node once
+# however many aliases name it, so they hold whichever parser (libyaml or
+# PyYAML's own) composed them and cost no more than the file's own size.
+MAX_CONFIG_BYTES = 16 << 20
+MAX_NODES = 1_000_000  # values once aliases are expanded (a roster file of 2,000 leaders has 26,000 to 100,000)
+MAX_DEPTH = 64  # mappings and lists inside one another
+
+
+_DEEP_FLOW = re.compile(r"(?:[\[{][ \t]*){%d}" % (MAX_DEPTH + 1))
+_DEEP_BLOCK = re.compile(r"(?:-[ \t]+){%d}" % (MAX_DEPTH + 1))
+
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """Safe YAML with dates left as text, so that a bad date is our error
     (with its key and line), not a crash inside the YAML library. Parsed by
     libyaml where PyYAML has it: a roster file of 2,000 leaders built from
     Wikidata loaded in 3.4 s instead of 22.7 s with the pure-Python parser
     (composed and loaded twice, as before) on the shared test machine."""
+
+
+def _measure(node, known: dict[int, tuple[int, int]], open_: set[int]) -> tuple[int, int]:
+    """(values, depth) of a node once aliases are expanded, each node
+    measured once; a node inside itself (a self-referring alias) refused."""
+    key = id(node)
+    if key in known:
+        return known[key]
+    if key in open_:
+        raise _TooLarge("a value that contains itself (a self-referring alias); refused", node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        known[key] = (1, 1)
+        return known[key]
+    open_.add(key)
+    size, depth = 1, 1
+    for child in children:
+        child_size, child_depth = _measure(child, known, open_)
+        size += child_size
+        depth = max(depth, child_depth + 1)
+    open_.discard(key)
+    known[key] = (size, depth)
+    return known[key]
+
+
+class _TooLarge(Exception):
+    def __init__(self, message: str, mark=None):
+        super().__init__(message)
+        self.line = mark.line + 1 if mark is not None else None
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -183,6 +232,8 @@ class _Doc:
     def __init__(self, path: Path, what: str = "config file"):
         self.path = path
         try:
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                raise ConfigError(f"{what} larger than {MAX_CONFIG_BYTES >> 20} MiB; refused", path=path)
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             hint = (
@@ -192,11 +243,28 @@ class _Doc:
             raise ConfigError(f"{what} not found{hint}", path=path) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read {what}: {exc}", path=path) from None
+        self.lines: dict[str, int] = {}
+        deep = _DEEP_FLOW.search(text) or _DEEP_BLOCK.search(text)
+        if deep:  # refused before the YAML scanner, which looks far ahead inside each bracket
+            raise ConfigError(f"values nested more than {MAX_DEPTH} deep; refused", path=path,
+                              line=text.count("\n", 0, deep.start()) + 1)
         try:
             loader = _Loader(text)
             try:  # parsed once: the nodes give the lines, the data is built from them
                 node = loader.get_single_node()
-                self.data = loader.construct_document(node) if node is not None else None
+                if node is not None:
+                    # Measured first: what expands too far, or into itself,
+                    # is refused before anything is built from it.
+                    size, depth = _measure(node, {}, set())
+                    if size > MAX_NODES:
+                        raise _TooLarge(f"more than {MAX_NODES:,} values once aliases are expanded "
+                                        f"({size:,}: an alias bomb?); refused", node.start_mark)
+                    if depth > MAX_DEPTH:
+                        raise _TooLarge(f"values nested more than {MAX_DEPTH} deep; refused", node.start_mark)
+                    self._walk(node, "", set())
+                    self.data = loader.construct_document(node)
+                else:
+                    self.data = None
             finally:
                 loader.dispose()
         except yaml.YAMLError as exc:
@@ -206,12 +274,18 @@ class _Doc:
                 path=path,
                 line=mark.line + 1 if mark else None,
             ) from None
-        self.lines: dict[str, int] = {}
-        if node is not None:
-            self._walk(node, "")
+        except _TooLarge as exc:
+            raise ConfigError(str(exc), path=path, line=exc.line) from None
+        except RecursionError:
+            raise ConfigError(f"values nested more than {MAX_DEPTH} deep; refused", path=path) from None
 
-    def _walk(self, node, path: str) -> None:
+    def _walk(self, node, path: str, walked: set[int]) -> None:
+        """The line of every key path. A node an alias names again is not
+        walked again: a key inside it is reported on the alias's line."""
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in walked:
+            return
+        walked.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for key_node, value_node in node.value:
@@ -223,18 +297,21 @@ class _Doc:
                     )
                 seen.add(key)
                 self.lines[child] = key_node.start_mark.line + 1
-                self._walk(value_node, child)
+                self._walk(value_node, child, walked)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self._walk(item, f"{path}[{index}]")
+                self._walk(item, f"{path}[{index}]", walked)
 
     def error(self, key: str, message: str) -> ConfigError:
+        """An error at ``key``, on its line, or on the line of the nearest
+        enclosing key that is in the file (a missing top-level key: line 1)."""
         line = self.lines.get(key)
         probe = key
         while line is None and probe:
-            probe = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
+            shorter = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
+            probe = shorter if shorter != probe else ""
             line = self.lines.get(probe)
-        return ConfigError(message, path=self.path, key=key, line=line)
+        return ConfigError(message, path=self.path, key=key, line=line or 1)
 
 
 class _Reader:
@@ -364,7 +441,7 @@ def load_config(path: str | Path) -> Config:
     doc = _Doc(path)
     if doc.data is None:
         raise ConfigError("config file is empty", path=path)
-    top = _Reader(doc, doc.data, "", ("election", "roster", "roster_files", "sources", "contact"))
+    top = _Reader(doc, doc.data, "", ("election", "roster", "roster_files", "sources", "contact", "limits"))
     election = _election(doc, top)
     leaders = _all_leaders(doc, top, path.parent)
     leader_ids = {leader.id for leader in leaders}
@@ -374,7 +451,36 @@ def load_config(path: str | Path) -> Config:
                 f"election.candidates[{index}]", f"candidate '{candidate}' is not a roster leader id"
             )
     sources = _sources(doc, top, path.parent, leader_ids)
-    return Config(path=path, election=election, leaders=leaders, sources=sources, contact=top.text("contact"))
+    return Config(path=path, election=election, leaders=leaders, sources=sources, contact=top.text("contact"),
+                  limits=_limits(doc, top))
+
+
+def _limits(doc: _Doc, top: _Reader) -> Limits:
+    """``limits:``: what one request and one input element may cost
+    (scraper/limits.py has the defaults)."""
+    section = top.reader("limits", LIMIT_KEYS)
+    if section is None:
+        return DEFAULT_LIMITS
+    values = {}
+    for name in LIMIT_KEYS:
+        value = section.raw(name)
+        if value is None:
+            continue
+        if name in SIZE_KEYS:
+            number = parse_size(value)
+            if number is None or number <= 0:
+                raise doc.error(f"limits.{name}", f"{value!r} is not a size (bytes, or like '64 MiB')")
+        else:
+            number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            if number is None or number <= 0:
+                raise doc.error(f"limits.{name}", f"{value!r} is not a number of seconds")
+        values[name] = number
+    limits = Limits(**{**DEFAULT_LIMITS.__dict__, **values})
+    if limits.kept_error_bytes > limits.max_element_bytes:
+        if "kept_error_bytes" in values:
+            raise doc.error("limits.kept_error_bytes", "cannot be larger than limits.max_element_bytes")
+        limits = Limits(**{**limits.__dict__, "kept_error_bytes": limits.max_element_bytes})
+    return limits
 
 
 def _election(doc: _Doc, top: _Reader) -> Election:
@@ -536,6 +642,8 @@ def _all_leaders(doc: _Doc, top: _Reader, base: Path) -> list[Leader]:
     an id used twice is an error naming both places."""
     leaders: list[Leader] = []
     seen: dict[str, str] = {}
+    if top.raw("roster") is None and top.raw("roster_files") is None:
+        raise doc.error("roster", "required key is missing (give roster: or roster_files:)")
 
     def add(leader: Leader, where: str, error: ConfigError) -> None:
         if leader.id in seen:
@@ -736,6 +844,8 @@ def _sources(doc: _Doc, top: _Reader, base: Path, leader_ids: set[str]) -> list[
         seen.add(source.id)
         path_text = entry.text("path")
         source.path = (base / path_text) if path_text else None
+        if source.path is not None and not source.path.exists():
+            raise doc.error(f"{key}.path", f"no such file: {source.path} (a path is read relative to the config file)")
         source.url = entry.text("url")
         if source.kind == "article" and not (source.path or source.url):
             raise doc.error(key, "an article source needs a path or a url")

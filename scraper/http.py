@@ -5,6 +5,12 @@ exponential backoff and jitter on connection errors and 5xx, ``Retry-After``
 and rate-limit headers honoured on 429, and a request budget per host so that
 a night's scrape stays inside each platform's published limits.
 
+Bounded against hostile servers: each attempt has a total deadline (a server
+that sends its headers and then one byte every few seconds is cut off, not
+waited for), and a body is streamed and refused once it passes a maximum
+size, so it is never held whole in memory (:class:`HttpLimits`; config
+``limits:``, docs/reliability.md).
+
 Every response comes back as a :class:`~scraper.model.FetchedPage`, which the
 archive keeps as provenance. Tokens given in ``headers`` are never copied into
 the FetchedPage.
@@ -22,6 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -32,6 +39,20 @@ from .model import FetchedPage
 
 if TYPE_CHECKING:
     import httpx
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """What one request may cost. ``timeout``: seconds to connect and
+    between two reads; ``deadline``: seconds for a whole attempt, headers
+    and body (checked between reads, so an attempt ends at most ``timeout``
+    seconds after it); ``max_response_bytes``: the largest body accepted
+    (after decompression), refused past that."""
+
+    timeout: float = 20.0
+    deadline: float = 120.0
+    max_response_bytes: int = 32 << 20
+
 
 DEFAULT_CONTACT = "https://github.com/reaction-archive"
 
@@ -63,6 +84,11 @@ KEPT_HEADERS = (
     "x-ratelimit-remaining",
     "x-ratelimit-reset",
 )
+
+
+class ResponseRefused(SourceError):
+    """A response refused for its own sake (too large, too slow): retrying
+    the same request would only cost the same again."""
 
 
 class HTTPStatusError(SourceError):
@@ -117,7 +143,8 @@ class PoliteClient:
         self,
         *,
         contact: str | None = None,
-        timeout: float = 20.0,
+        timeout: float | None = None,
+        limits: HttpLimits | None = None,
         max_retries: int = 4,
         backoff: float = 1.0,
         max_wait: float = 900.0,
@@ -128,6 +155,12 @@ class PoliteClient:
     ):
         import httpx
 
+        from .http_deadline import DeadlineBackend, transport_with_deadline
+
+        limits = limits or HttpLimits()
+        if timeout is not None:
+            limits = HttpLimits(timeout, limits.deadline, limits.max_response_bytes)
+        self.limits = limits
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_wait = max_wait
@@ -137,11 +170,12 @@ class PoliteClient:
         self._clock = clock
         self.requests_made = 0
         self.waited_seconds = 0.0
+        self._deadline = DeadlineBackend()
         self._client = httpx.Client(
             headers={"User-Agent": user_agent(contact)},
-            timeout=timeout,
+            timeout=limits.timeout,
             follow_redirects=True,
-            transport=transport,
+            transport=transport or transport_with_deadline(self._deadline),
         )
 
     def close(self) -> None:
@@ -178,22 +212,28 @@ class PoliteClient:
         """
         import httpx
 
+        from .http_deadline import DeadlineExceeded
+
         budget = self.budget_for(url, kind)
         attempt = 0
         while True:
             self.waited_seconds += budget.acquire()
             self.requests_made += 1
             try:
-                response = self._client.get(url, params=params, headers=headers)
+                response, page = self._fetch(url, params, headers)
             except (httpx.TooManyRedirects, httpx.DecodingError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                 raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
+            except DeadlineExceeded as exc:
+                raise ResponseRefused(
+                    f"{url}: no complete answer within the {self.limits.deadline:g} s deadline "
+                    "(limits.request_deadline); cut off"
+                ) from exc
             except httpx.TransportError as exc:
                 if attempt >= self.max_retries:
                     raise SourceError(f"{url}: network error after {attempt + 1} tries: {exc}") from exc
                 self._wait(self._backoff_delay(attempt))
                 attempt += 1
                 continue
-            page = self._page(response)
             status = response.status_code
             if status < 400 or status in ok_statuses:
                 return page
@@ -214,15 +254,40 @@ class PoliteClient:
                 continue
             raise HTTPStatusError(page)
 
-    def _page(self, response: httpx.Response) -> FetchedPage:
+    def _fetch(self, url: str, params: dict | None, headers: dict | None) -> tuple[httpx.Response, FetchedPage]:
+        """One attempt: the body streamed under the deadline and the size
+        limit, then decoded as httpx would (charset, else UTF-8; bad bytes
+        replaced)."""
+        limits = self.limits
+        deadline = time.monotonic() + limits.deadline
+        self._deadline.start(limits.deadline)
+        try:
+            return self._stream(url, params, headers, deadline)
+        finally:
+            self._deadline.clear()
+
+    def _stream(self, url, params, headers, deadline) -> tuple[httpx.Response, FetchedPage]:
+        limits = self.limits
+        with self._client.stream("GET", url, params=params, headers=headers) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limits.max_response_bytes:
+                raise ResponseRefused(_too_large(response, int(declared), limits.max_response_bytes))
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limits.max_response_bytes:
+                    raise ResponseRefused(_too_large(response, size, limits.max_response_bytes, streamed=True))
+                if time.monotonic() > deadline:  # (the backend cuts off first; a given transport may not)
+                    raise ResponseRefused(
+                        f"{response.url}: no complete answer within the {limits.deadline:g} s deadline "
+                        f"({size:,} bytes received; limits.request_deadline); cut off"
+                    )
+                chunks.append(chunk)
+            body = _decode(b"".join(chunks), response)
         kept = {k: v for k, v in response.headers.items() if k.lower() in KEPT_HEADERS}
-        return FetchedPage(
-            url=str(response.url),
-            status=response.status_code,
-            headers=kept,
-            body=response.text,
-            retrieved_at=utc_now(),
-        )
+        page = FetchedPage(url=str(response.url), status=response.status_code, headers=kept, body=body,
+                           retrieved_at=utc_now())
+        return response, page
 
     def _backoff_delay(self, attempt: int) -> float:
         return self.backoff * (2**attempt) * (1 + random.random() * 0.25)
@@ -234,6 +299,25 @@ class PoliteClient:
     @staticmethod
     def _now() -> float:
         return time.time()
+
+
+def _too_large(response: httpx.Response, size: int, limit: int, streamed: bool = False) -> str:
+    what = f"more than {limit:,} bytes" if streamed else f"{size:,} bytes (Content-Length)"
+    return (
+        f"{response.url}: response of {what}, above the limit of {limit:,} bytes "
+        "(limits.max_response_bytes); refused"
+    )
+
+
+def _decode(data: bytes, response: httpx.Response) -> str:
+    import codecs
+
+    encoding = response.charset_encoding or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    return data.decode(encoding, errors="replace")
 
 
 def rate_limit_delay(headers, now: float) -> float | None:

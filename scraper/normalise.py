@@ -17,6 +17,7 @@ from datetime import date, datetime, timezone
 from . import formats
 from .errors import ParseFailure
 from .model import Post, RawItem
+from .post_check import check_post
 
 
 def items_of_page(format_name: str, text: str, source_id: str, location: str) -> dict[str, RawItem]:
@@ -31,10 +32,10 @@ def normalise(item: RawItem) -> Post:
     """Turn one raw item into one canonical post, or raise ParseFailure."""
     fn = _transforms.get(item.format) or _transform_for(item.format)
     try:
-        post = fn(item)
+        post = check_post(fn(item))  # (scraper.post_check: hostile values refused here)
     except ParseFailure:
         raise
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, ArithmeticError, RecursionError) as exc:
         raise ParseFailure(f"{type(exc).__name__}: {exc}") from exc
     return finish_post(post)
 
@@ -317,7 +318,7 @@ def item_json(item: RawItem, what: str = "payload") -> dict:
 def loads_json(payload: str, what: str = "payload") -> dict:
     try:
         value = json.loads(payload)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # (RecursionError: nested too deeply)
         raise ParseFailure(f"{what} is not JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise ParseFailure(f"{what} is a JSON {type(value).__name__}, not an object")

@@ -23,18 +23,20 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from . import formats
+from . import formats, limits
 from .errors import SourceError
 from .model import PreparedPost, RawItem, ReadItem
 from .prepare import read_item
 from .relevance import ElectionMatcher
 from .sources import Unparsed
+from .sources.decoding import ItemGate
 from .sources.filestream import numbered_lines
 
 logger = logging.getLogger(__name__)
@@ -89,51 +91,65 @@ def read_in_workers(
     and the others held are read again in this process, in order, and so
     is the rest of the file."""
     context = multiprocessing.get_context(_start_method())
-    setup = (format_name, source_id, matchers, match_quotes)
-    in_flight: deque = deque()  # (chunk, future), in file order
+    # (The limits in force go along: a spawned worker does not inherit them.)
+    setup = (format_name, source_id, matchers, match_quotes, limits.current())
+    in_flight: deque = deque()  # (chunk, future or None), in file order
     here: _Reader | None = None  # reads in this process once the pool is broken
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=setup) as pool:
-        for chunk in chunks_of(path):
-            if here is None:
-                in_flight.append((chunk, pool.submit(_read_range, path, *chunk)))
-                if len(in_flight) < CHUNKS_IN_FLIGHT:
-                    continue
-                chunk, future = in_flight.popleft()
-                results = _results(future, path, source_id)
-                if results is not None:
-                    yield from results
-                    continue
-                here = _Reader(path, setup, in_flight)
-            yield from here.read(chunk)
-        while in_flight:
+
+    def results_in_order(keep: int) -> Iterator[ReadItem | Unparsed]:
+        """The results of the chunks in flight, oldest first, until ``keep`` are left."""
+        nonlocal here
+        while len(in_flight) > keep:
             chunk, future = in_flight.popleft()
-            results = None if here is not None else _results(future, path, source_id)
-            if results is not None:
-                yield from results
-                continue
-            here = here or _Reader(path, setup, in_flight)
-            yield from here.read(chunk)
+            results = None if here is not None or future is None else _results(future, path, source_id)
+            if results is None:  # the pool broke: this chunk, and all after it, are read here
+                here = here or _Reader(path, setup, in_flight)
+                results = here.read(chunk)
+            yield from results
+
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(*setup, os.getpid())) as pool:
+        for chunk in chunks_of(path):
+            future = None
+            if here is None:
+                try:
+                    future = pool.submit(_read_range, path, *chunk)
+                except BrokenProcessPool:  # a worker died since the last chunk was handed out
+                    pass
+            in_flight.append((chunk, future))
+            yield from results_in_order(CHUNKS_IN_FLIGHT - 1)
+        yield from results_in_order(0)
 
 
 def chunks_of(path: str) -> Iterator[tuple[int, int, int]]:
     """(number of its first line, byte offset, byte length) of each chunk of
-    whole lines. Only newlines are looked for: nothing is decoded, and a line
-    longer than a chunk is skipped through, not held."""
+    whole lines. Only line ends are looked for: nothing is decoded, and a
+    line longer than a chunk is skipped through, not held. A chunk ends
+    after a newline; lines are counted as the text reader splits them
+    (newline, carriage return and newline, or a lone carriage return), so
+    that a line has the same number as in a reading in one process."""
     with open(path, "rb") as stream:
         number, offset = 1, 0
         while True:
             block = stream.read(CHUNK_BYTES)
             if not block:
                 return
-            length, lines = len(block), block.count(b"\n")
+            length, lines = len(block), _line_ends(block)
             while not block.endswith(b"\n"):  # to the end of the last line
+                previous = block
                 block = stream.readline(CHUNK_BYTES)
                 if not block:
                     break
                 length += len(block)
-                lines += block.endswith(b"\n")
+                lines += _line_ends(block) - (previous.endswith(b"\r") and block.startswith(b"\n"))
             yield number, offset, length
             number, offset = number + lines, offset + length
+
+
+def _line_ends(block: bytes) -> int:
+    lines = block.count(b"\n")
+    returns = block.count(b"\r")
+    return lines + returns - block.count(b"\r\n") if returns else lines
 
 
 class _Reader:
@@ -141,7 +157,8 @@ class _Reader:
 
     def __init__(self, path: str, setup: tuple, abandoned: deque):
         for _, future in abandoned:
-            future.cancel()
+            if future is not None:
+                future.cancel()
         logger.warning("%s: a worker process died; reading the rest of the file in this process", path)
         self.path = path
         self.source_id = setup[1]
@@ -179,35 +196,82 @@ def _start_method() -> str:
 _worker: dict = {}
 
 
-def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool) -> None:
+def _start_worker(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool,
+                  in_force: limits.Limits, importer: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the import in the main process, quietly here
-    _set_up(format_name, source_id, matchers, match_quotes)
+    threading.Thread(target=_end_with, args=(importer,), daemon=True, name="end-with-importer").start()
+    _set_up(format_name, source_id, matchers, match_quotes, in_force)
 
 
-def _set_up(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool) -> None:
+def _end_with(importer: int, every: float = 0.5) -> None:
+    """A worker ends when the importing process does, however it ends: one
+    killed with -9 (or by the kernel) cannot tell its workers, which would
+    otherwise wait for work for ever (a forked worker holds the writing end
+    of its own task queue, so it never sees the queue close)."""
+    while os.getppid() == importer:
+        time.sleep(every)
+    os._exit(0)
+
+
+def _set_up(format_name: str, source_id: str, matchers: list[ElectionMatcher], match_quotes: bool,
+            in_force: limits.Limits) -> None:
+    limits.apply(in_force)
     _worker.update(reader=formats.line_reader(format_name), source_id=source_id, matchers=matchers,
                    match_quotes=match_quotes)
 
 
+# A chunk this large is read through a window on the file rather than whole:
+# its last line is a long one (chunks_of runs to the end of a line).
+WHOLE_CHUNK_BYTES = 4 * CHUNK_BYTES
+
+
 def _read_range(path: str, first_line: int, offset: int, length: int) -> list:
-    """The results of one chunk of the file (see chunks_of), read here."""
+    """The results of one chunk of the file (see chunks_of), read here,
+    decoded as open_text decodes the whole file in one process (a
+    byte-order mark at its start ignored, undecodable bytes kept as lone
+    surrogates) and cut into lines by the same numbered_lines: a line too
+    long (an Oversize) or not UTF-8 is the same parse error either way,
+    and never held whole."""
+    encoding = "utf-8-sig" if offset == 0 else "utf-8"
     with open(path, "rb") as stream:
         stream.seek(offset)
-        data = stream.read(length)
-    # As open_text decodes the whole file: a byte-order mark at its start ignored.
-    text = data.decode("utf-8-sig" if offset == 0 else "utf-8", errors="surrogateescape")
-    lines = numbered_lines(io.StringIO(text, newline=""))
-    return _read_chunk(path, [(first_line - 1 + number, line) for number, line in lines])
+        if length <= WHOLE_CHUNK_BYTES:
+            text = io.StringIO(stream.read(length).decode(encoding, errors="surrogateescape"), newline="")
+        else:
+            text = io.TextIOWrapper(io.BufferedReader(_Window(stream, length)), encoding=encoding,
+                                    errors="surrogateescape", newline="")
+        return _read_chunk(path, ((first_line - 1 + number, line) for number, line in numbered_lines(text)))
 
 
-def _read_chunk(path: str, chunk: list[tuple[int, str]]) -> list:
+class _Window(io.RawIOBase):
+    """``length`` bytes of an open file, from where it stands."""
+
+    def __init__(self, stream, length: int):
+        self.stream, self.left = stream, length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        size = min(len(buffer), self.left)
+        if size <= 0:
+            return 0
+        data = self.stream.read(size)
+        buffer[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
+def _read_chunk(path: str, chunk: Iterator[tuple[int, str]]) -> list:
     reader, source_id, matchers, match_quotes = (
         _worker[k] for k in ("reader", "source_id", "matchers", "match_quotes"))
+    gate = ItemGate((), source_id, path)  # the check a serial import's items pass (scraper.scrape._read_file)
     results: list = []
     for number, line in chunk:
         for item in reader(line, source_id, f"{path}:{number}"):
+            item = gate.check(item)
             if isinstance(item, Unparsed):
                 results.append(item)
                 continue

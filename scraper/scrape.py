@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from . import formats, nothing_read, parallel, sharding
+from . import formats, limits, nothing_read, parallel, sharding
 from .archive import Archive, StoreStats
 from .config import Config, SourceConfig
-from .errors import InputError, ParseFailure, ReactionArchiveError, SourceError
+from .errors import InputError, ReactionArchiveError, SourceError
 from .http import PoliteClient, utc_now
 from .lock import ArchiveLock
 from .model import RawItem
 from .sources import RecheckTarget, ScrapeRequest, Unparsed, WatchedAccount, article_source_id
+from .sources.decoding import ItemGate
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,6 @@ class SourceResult:
 class RunResult:
     run_id: int
     sources: list[SourceResult]
-    interrupted_before: int = 0  # runs found killed (status 'running') and marked
     stale_lock: dict | None = None  # what a killed run left in the lock file
 
     @property
@@ -111,14 +111,18 @@ def run_scrape(
     archive raises ArchiveLockedError at once and changes nothing."""
     options = options or ScrapeOptions()
     options.progress = options.progress or on_progress
+    with limits.in_force(config.limits):
+        return _run_scrape(archive, config, only, client, on_source, options)
+
+
+def _run_scrape(archive, config, only, client, on_source, options) -> RunResult:
     with ArchiveLock(archive.path) as lock:
         archive.migrate()
-        interrupted = archive.mark_interrupted_runs()
         archive.load_config(config)
         run_id = archive.start_run("scrape", str(config.path), options.as_dict())
         sharding.record_shard(archive, options.shard)
         own_client = client is None
-        client = client or PoliteClient(contact=config.contact)
+        client = client or PoliteClient(contact=config.contact, limits=config.limits.http())
         results: list[SourceResult] = []
         completed = False
         try:
@@ -137,7 +141,7 @@ def run_scrape(
         finally:
             if own_client:
                 client.close()
-            run = RunResult(run_id, results, interrupted_before=interrupted, stale_lock=lock.stale_holder)
+            run = RunResult(run_id, results, stale_lock=lock.stale_holder)
             status = ("failed" if run.failed else "ok") if completed else "interrupted"
             archive.finish_run(run_id, status, {"sources": [r.as_dict() for r in results]}, run.exit_code if completed else None)
     return run
@@ -185,7 +189,7 @@ def _store_live(
     errors: list[str] = []
     if source.kind == "x-hydrate":
         posts = _as_list(source.options.get("posts"))
-        stream = _Guarded(module.hydrate_posts(client, posts, source.id, source.options), source.id)
+        stream = _Guarded(module.hydrate_posts(client, posts, source.id, source.options), source.id, source.id)
         result.stats = archive.store(stream, run_id)
         if stream.error:
             errors.append(stream.error)
@@ -215,13 +219,17 @@ def _scrape_one_account(archive, config, source, module, request, run_id, client
     archived_before = archive.posts_in_window(
         source.id, account.platform, account.handle, account.platform_id, request.window_start, request.window_end
     )
-    stream = _Guarded(module.scrape_account(client, request), label)
+    stream = _Guarded(module.scrape_account(client, request), label, request.source_id)
     outcome = SourceResult(source.id, source.kind)
     outcome.stats = archive.store(stream, run_id)
     outcome.requests = client.requests_made - requests_before
     anomaly = None
     if stream.error:
         outcome.status, outcome.error = "failed", stream.error
+    elif stream.unread_page:
+        # The pages after it were never asked for: saving the state would
+        # make the next run stop before them. It fetches the account again.
+        anomaly = f"page {stream.unread_page} could not be read (recorded as a parse error); fetched again next run"
     else:
         history = archive.recent_items_history(source.id, key)
         anomaly = detect_anomaly(
@@ -280,7 +288,7 @@ def _recheck(archive, source, module, run_id, client, options) -> SourceResult |
     targets = [RecheckTarget(r["native_id"], r["url"], json.loads(r["extra"]) if r["extra"] else {}) for r in rows]
     started_at = utc_now()
     requests_before = client.requests_made
-    stream = _Guarded(module.recheck_posts(client, targets, source.id, source.options), f"{source.id} re-check")
+    stream = _Guarded(module.recheck_posts(client, targets, source.id, source.options), f"{source.id} re-check", source.id)
     outcome = SourceResult(source.id, source.kind)
     outcome.stats = archive.store(stream, run_id)
     outcome.requests = client.requests_made - requests_before
@@ -290,21 +298,22 @@ def _recheck(archive, source, module, run_id, client, options) -> SourceResult |
     return outcome
 
 
-class _Guarded:
-    """Iterates a source's stream; a SourceError or ParseFailure ends it
-    cleanly (and is kept in ``error``), so the items already yielded are
-    stored rather than lost with the unfinished batch."""
+class _Guarded(ItemGate):
+    """Iterates a live source's stream; a SourceError or ParseFailure, or
+    what a hostile answer makes a reader raise, ends it cleanly (and is kept
+    in ``error``), so the items already yielded are stored rather than lost
+    with the unfinished batch; each item is checked on its way
+    (scraper.sources.decoding.ItemGate)."""
 
-    def __init__(self, stream: Iterator[RawItem | Unparsed], label: str):
-        self.stream = stream
-        self.label = label
-        self.error: str | None = None
+    def __init__(self, stream: Iterator[RawItem | Unparsed], label: str, source_id: str = ""):
+        super().__init__(stream, source_id, label, label=label)
+        self.unread_page: str | None = None  # a fetched page that could not be read at all
 
-    def __iter__(self):
-        try:
-            yield from self.stream
-        except (SourceError, ParseFailure) as exc:
-            self.error = f"{self.label}: {exc}"
+    def check(self, entry):
+        entry = super().check(entry)
+        if isinstance(entry, Unparsed) and entry.page is not None and entry.location == entry.fetched_url:
+            self.unread_page = self.unread_page or entry.location
+        return entry
 
 
 def account_key(account: WatchedAccount) -> str:
@@ -314,17 +323,23 @@ def account_key(account: WatchedAccount) -> str:
 
 def _read_file(archive: Archive, format_name: str, location: str, source_id: str, workers: int | None):
     """The items of an imported file, read and prepared here or by worker
-    processes. Line-based platform files hold posts with ids only: the match
-    hashes that find quotes without an id are computed only when the
-    archive holds such quotes."""
-    items = formats.file_reader(format_name)(location, source_id)
+    processes, and the ItemGate they passed (its ``error``: why reading
+    stopped early). Raw items pass the gate before they are prepared; a
+    worker checks its items as the gate does (scraper.parallel), and the
+    gate here only records what ends the stream. Line-based platform files
+    hold posts with ids only: the match hashes that find quotes without an
+    id are computed only when the archive holds such quotes."""
     if format_name not in formats.LINE_READERS:
-        return items
+        gate = ItemGate(formats.file_reader(format_name)(location, source_id), source_id, location)
+        return gate, gate
     match_quotes = archive.has_posts_without_id()
     count = parallel.worker_count(location, workers)
     if count:
-        return parallel.read_in_workers(location, format_name, source_id, archive.matchers(), match_quotes, count)
-    return archive.prepared(items, match_quotes)
+        gate = ItemGate(parallel.read_in_workers(location, format_name, source_id, archive.matchers(), match_quotes,
+                                                 count), source_id, location)
+        return gate, gate
+    gate = ItemGate(formats.file_reader(format_name)(location, source_id), source_id, location)
+    return archive.prepared(gate, match_quotes), gate
 
 
 def _store_article(archive, config: Config | None, location: str, source_id: str, run_id, client, result: SourceResult,
@@ -333,7 +348,10 @@ def _store_article(archive, config: Config | None, location: str, source_id: str
 
     article = article_source.read_article(location, source_id, client)
     archive.register_source(source_id, "article", location, article.title, article.outlet, article.published_at)
-    result.stats = archive.store(article_source.items_from_article(article), run_id)
+    stream = ItemGate(article_source.items_from_article(article), source_id, location)
+    result.stats = archive.store(stream, run_id)
+    if stream.error:
+        raise SourceError(stream.error)
     reactions = []
     if config is not None:
         quoted = archive.handles_of_posts(result.stats.post_ids)
@@ -461,7 +479,7 @@ def hydrate_pending(
             targets = [RecheckTarget(r["native_id"], r["url"], json.loads(r["extra"]) if r["extra"] else {}) for r in rows]
             result = SourceResult(source_id, "hydrate")
             started_at, requests_before = utc_now(), client.requests_made
-            stream = _Guarded(module.recheck_posts(client, targets, source_id, options.get(platform, {})), source_id)
+            stream = _Guarded(module.recheck_posts(client, targets, source_id, options.get(platform, {})), source_id, source_id)
             result.stats = archive.store(stream, run_id)
             result.requests = client.requests_made - requests_before
             if stream.error:
@@ -501,8 +519,10 @@ def import_file(
             if format_name == "article":
                 _store_article(archive, config, location, source_id, run_id, client, result, importing=True)
             else:
-                result.stats = archive.store(_read_file(archive, format_name, location, source_id, workers), run_id,
-                                             keep_ids=False, on_batch=on_batch)
+                stream, gate = _read_file(archive, format_name, location, source_id, workers)
+                result.stats = archive.store(stream, run_id, keep_ids=False, on_batch=on_batch)
+                if gate.error:
+                    result.status, result.error = "failed", gate.error
                 nothing_read.check_import(archive, run_id, result, format_name, location)
         except (SourceError, InputError) as exc:
             result.status, result.error = "failed", str(exc)

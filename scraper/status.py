@@ -68,6 +68,9 @@ def shard_status(db) -> dict:
 
 def status_lines(status: dict, db_path: str) -> list[str]:
     lines = [f"Archive {db_path}"]
+    integrity = status.get("integrity")
+    if integrity and integrity.get("result"):
+        lines.append(f"  integrity: {integrity['result']} (PRAGMA quick_check, {integrity.get('checked_at') or 'now'})")
     if status.get("shard"):
         lines.append(f"  holds shard {status['shard']} of the roster (reactions scrape --shard)")
     for name, count in status["counts"].items():

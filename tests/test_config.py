@@ -97,6 +97,7 @@ def with_roster_file(tmp_path, roster_text: str, include: str = "roster_files: [
     roster.write_text(roster_text, encoding="utf-8")
     text = VALDORIA_CONFIG.read_text().replace("\nroster:\n", f"\n{include}\nroster:\n", 1)
     text = text.replace("path: ../article/news-embeds.html", "path: news.html")
+    (tmp_path / "news.html").write_text("<p>A source file must exist: the config refuses one that does not.</p>")
     config = tmp_path / "election.yml"
     config.write_text(text, encoding="utf-8")
     return config, roster

@@ -125,6 +125,8 @@ def test_a_worker_that_dies_loses_nothing(make_archive, big_file, monkeypatch):
     the chunks in flight and the rest of the file are read in the importing
     process instead, and the archive is the one a serial import gives."""
     monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)  # a line a chunk
+    big_file.write_text(big_file.read_text(encoding="utf-8") * 4, encoding="utf-8")  # more chunks than in flight
+    assert len(big_file.read_text(encoding="utf-8").splitlines()) > parallel.CHUNKS_IN_FLIGHT
     serial = make_archive("serial.db")
     import_file(serial, "twarc2-jsonl", str(big_file), workers=0)
     monkeypatch.setattr(parallel, "_start_method", lambda: "fork")
@@ -175,3 +177,69 @@ def without_import_times(tables: dict) -> dict:
         name: [{k: v for k, v in row.items() if k not in ("first_seen_at", "last_seen_at")} for row in rows]
         for name, rows in tables.items()
     }
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_hostile_lines_read_by_workers_are_recorded_exactly_as_in_one_process(make_archive, tmp_path, monkeypatch,
+                                                                             start_method):
+    """A byte-order mark, a line that is not UTF-8, one above
+    limits.max_element_bytes (an Oversize, never held whole), a bad JSON
+    line longer than what a parse error keeps, lines ended by a lone
+    carriage return: the same parse errors (place, reason, kept bytes) and
+    the same posts, whether one process reads the file or workers do (who
+    get the limits in force, spawned or forked)."""
+    from scraper import limits
+
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 64)  # many chunks
+    monkeypatch.setattr(parallel, "WHOLE_CHUNK_BYTES", 4096)  # the long line's chunk read through a window
+    monkeypatch.setattr(parallel, "_start_method", lambda: start_method)
+    good = [line for line in FLAT.read_bytes().splitlines() if line.strip()]
+    lines = [
+        b"\xef\xbb\xbf" + good[0],
+        good[1].replace(b"Valdoria", b"Vald\xf3ria", 1) if b"Valdoria" in good[1] else good[1][:40] + b"\xff" + good[1][40:],
+        b'{"id": "1", "text": "' + b"x" * 20_000 + b'"}',  # above the limit below
+        b"{not json " + b"y" * 9_000,  # longer than a parse error keeps
+        good[2],
+    ]
+    body = b"\n".join(lines) + b"\r\r\n" + b"\n".join(good[3:]) + b"\n"  # line 5 ends with a lone CR, 6 is blank
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(body)
+    with limits.in_force(limits.with_values(max_element_bytes=16_000, kept_error_bytes=4_000)):
+        serial, in_workers = make_archive("serial.db"), make_archive("workers.db")
+        first = import_file(serial, "twarc2-jsonl", str(path), workers=0)
+        second = import_file(in_workers, "twarc2-jsonl", str(path), workers=2)
+    assert first.status == second.status == "ok", (first.error, second.error)
+    assert second.stats.as_dict() == first.stats.as_dict()
+    assert first.stats.parse_errors == 3 and first.stats.new_posts > 0
+    assert dump(in_workers) == dump(serial)
+    errors = serial.db.execute("SELECT location, reason, raw_sha256 FROM parse_errors ORDER BY id").fetchall()
+    assert [location.rsplit(":", 1)[1] for location, _, _ in errors] == ["2", "3", "4"]
+    assert "not UTF-8" in errors[0][1] and "above limits.max_element_bytes" in errors[1][1]
+    kept = [len(serial.raw_payload(sha)) for _, _, sha in errors[1:]]
+    assert max(kept) <= 4_000 + 200  # (the payload's own wrapping)
+    later = serial.db.execute("SELECT location FROM capture_details ORDER BY id").fetchall()
+    assert f"{path}:{len(lines) + 2}" in {row[0].split("#")[0] for row in later}  # numbered past the lone CR
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 5, 8, 13, 64])
+def test_chunks_number_lines_as_one_reader_does(tmp_path, monkeypatch, chunk_bytes):
+    """Whatever the line ends (newline, CR LF, a lone CR, one cut by a chunk's
+    end), each chunk's first line has the number a reading of the whole file
+    gives it."""
+    from scraper.sources.filestream import numbered_lines, open_text
+
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", chunk_bytes)
+    path = tmp_path / "ends.jsonl"
+    path.write_bytes(b"a\nbb\r\nccc\rd\r\r\ne\n\n\rf\r\ng" * 5 + b"\n")
+    with open_text(path) as stream:
+        whole = list(numbered_lines(stream))
+    parallel._set_up("twarc2-jsonl", "s", [], False, parallel.limits.current())
+    chunked = []
+    for first, offset, length in parallel.chunks_of(str(path)):
+        with open(path, "rb") as raw:
+            raw.seek(offset)
+            text = raw.read(length).decode("utf-8")
+        import io
+
+        chunked += [(first - 1 + number, line) for number, line in numbered_lines(io.StringIO(text, newline=""))]
+    assert chunked == whole

@@ -19,6 +19,7 @@ from scraper.archive import Archive
 from scraper.cli import cli
 from scraper.config import load_config
 from scraper.http import PoliteClient
+from scraper.integrity import WritingSession
 from scraper.lock import ArchiveLock
 from scraper.scrape import ScrapeOptions, run_scrape
 
@@ -346,8 +347,13 @@ def test_killed_run_then_rerun_equals_an_uninterrupted_run(server, config_path, 
     assert killed.db.execute("select count(*) from posts").fetchone()[0] >= 2  # page 1 was committed
     assert killed.db["source_state"].count == 0  # the account did not complete: no state saved
 
-    rerun = night(killed_db, config_path, recheck_days=0)
-    assert rerun.interrupted_before == 1 and rerun.stale_lock
+    # As every command that takes the lock does (scraper.integrity.WritingSession):
+    # the run the killed process left 'running' is marked interrupted, once.
+    with WritingSession(killed_db) as session:
+        archive = Archive(killed_db)
+        session.attach(archive)
+        night(killed_db, config_path, recheck_days=0)
+    assert session.interrupted == 1 and session.lock.stale_holder
     assert snapshot(killed_db) == snapshot(clean_db)
     archive = Archive(killed_db)
     assert archive.db.execute("select count(*) from posts_fts").fetchone()[0] == archive.db["posts"].count

@@ -42,7 +42,10 @@ class RunLog:
             )
 
     def mark_interrupted_runs(self) -> int:
-        """Runs still 'running' when the lock is free were killed; say so."""
+        """Runs still 'running' when the lock is free were killed; say so.
+        (Called with the lock held, by every command that takes it.)"""
+        if not self.db["scrape_runs"].exists():  # a new archive, not yet migrated
+            return 0
         with self.write():
             return self.db.execute(
                 "UPDATE scrape_runs SET status = 'interrupted' WHERE status = 'running'"

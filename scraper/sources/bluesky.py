@@ -23,7 +23,6 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import ParseFailure, SourceError
@@ -32,6 +31,8 @@ from ..model import FetchedPage, Post, RawItem
 from ..normalise import loads_json, to_utc_iso, tombstone_item, unique
 from ..shapes import describe_text, not_this_shape
 from . import RecheckTarget, ScrapeRequest, Unparsed
+from .decoding import looks_like_jsonl, loads, read_whole, too_large, unreadable
+from .filestream import numbered_lines, open_text
 
 PLATFORM = "bluesky"
 FORMAT = "bluesky-feed-item"
@@ -178,7 +179,7 @@ def resolve_actor(client: PoliteClient, request: ScrapeRequest, base_url: str) -
 
 def _did_from(page: FetchedPage) -> str:
     try:
-        did = json.loads(page.body).get("did")
+        did = loads(page.body).get("did")
     except (json.JSONDecodeError, AttributeError):
         did = None
     if not isinstance(did, str) or not did.startswith("did:"):
@@ -224,7 +225,7 @@ def _account_error(request: ScrapeRequest, exc: HTTPStatusError, what: str) -> S
 
 def _xrpc_error(body: str) -> str | None:
     try:
-        error = json.loads(body)
+        error = loads(body)
     except json.JSONDecodeError:
         return None
     if not isinstance(error, dict):
@@ -395,15 +396,20 @@ class _BadPart(NamedTuple):
 
 def _file_values(path: str) -> Iterator[tuple[str, Any, bool]]:
     """(location, entry, alone) triples, or (location, _BadPart, False) for
-    what cannot be read; ``alone`` when the file is that one entry."""
-    text = Path(path).read_text(encoding="utf-8-sig")
+    what cannot be read; ``alone`` when the file is that one entry. A file
+    too large to read whole is read as JSONL, a line at a time."""
+    if too_large(path):
+        with open_text(path) as stream:
+            yield from _jsonl_values(path, numbered_lines(stream))
+        return
+    text = read_whole(path)
     try:
-        whole = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        whole = loads(text)
+    except json.JSONDecodeError as exc:
         if not text.strip():
             return
         if _looks_like_jsonl(text):
-            yield from _jsonl_values(path, text)
+            yield from _jsonl_values(path, enumerate(text.splitlines(), start=1))
         else:  # a saved response cut short: one error, not one per line
             yield path, _BadPart(f"file is neither JSON nor JSONL ({_json_error(exc)}): {describe_text(text)}", text), False
         return
@@ -421,22 +427,21 @@ def _json_error(exc: Exception) -> str:
 
 
 def _looks_like_jsonl(text: str) -> bool:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    try:
-        json.loads(first)
-    except (json.JSONDecodeError, RecursionError):
-        return False
-    return True
+    return looks_like_jsonl(text.splitlines())
 
 
-def _jsonl_values(path: str, text: str) -> Iterator[tuple[str, Any, bool]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _jsonl_values(path: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[str, Any, bool]]:
+    for number, line in lines:
         if not line.strip():
             continue
         where = f"{path}:{number}"
+        bad = unreadable(line, where, "")
+        if bad is not None:
+            yield where, _BadPart(bad.reason, bad.payload), False
+            continue
         try:
-            value = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
+            value = loads(line)
+        except json.JSONDecodeError as exc:
             yield where, _BadPart(f"line is not JSON: {_json_error(exc)}", line), False
             continue
         yield from _entries_in(value, where)
@@ -970,7 +975,7 @@ def _account_state(client, base_url: str, actor: str) -> tuple[str, dict]:
     if page.status == 200:
         return "deleted", {}
     try:
-        error = json.loads(page.body)
+        error = loads(page.body)
     except json.JSONDecodeError:
         error = {}
     error = error if isinstance(error, dict) else {}

@@ -27,7 +27,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -38,6 +37,7 @@ from ..model import FetchedPage, Post, RawItem
 from ..normalise import html_to_text, loads_json, to_utc_iso, tombstone_item
 from ..shapes import describe_text, guess_shape, not_this_shape
 from . import RecheckTarget, ScrapeRequest, Unparsed
+from .decoding import loads, read_whole
 
 PLATFORM = "mastodon"
 STATUS_FORMAT = "mastodon-status"
@@ -158,7 +158,7 @@ def check_answer(page: FetchedPage, address: AccountAddress) -> None:
 
 def _server_error(page: FetchedPage) -> str:
     try:
-        message = json.loads(page.body).get("error")
+        message = loads(page.body).get("error")
     except (ValueError, AttributeError):
         return ""
     return f' ("{message}")' if isinstance(message, str) else ""
@@ -193,7 +193,7 @@ def next_page_url(page: FetchedPage) -> str | None:
 
 def statuses_from_text(text: str, where: str) -> list:
     try:
-        value = json.loads(text)
+        value = loads(text)
     except json.JSONDecodeError as exc:
         raise ParseFailure(f"{where}: not JSON ({exc})") from exc
     if not isinstance(value, list):
@@ -310,12 +310,11 @@ def read_statuses_file(path: str, source_id: str) -> Iterator[RawItem | Unparsed
     linked to what they answer by reply_to) or a v2 search answer
     (``statuses``). A bad record is yielded as Unparsed (``file[index]``,
     ``file#descendants[2]``); the rest go on."""
-    text = Path(path).read_text(encoding="utf-8-sig")
+    text = read_whole(path)
     try:
-        value = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        yield Unparsed(f"{path}: not JSON ({problem}): {describe_text(text)}", str(path), text, source_id)
+        value = loads(text)
+    except json.JSONDecodeError as exc:
+        yield Unparsed(f"{path}: not JSON ({exc}): {describe_text(text)}", str(path), text, source_id)
         return
     found = list(_statuses_in(value, str(path)))
     statuses = [status for _where, status in found if _looks_like_status(status)]

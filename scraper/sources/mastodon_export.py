@@ -32,7 +32,9 @@ from urllib.parse import urlsplit
 from ..errors import InputError, ParseFailure
 from ..model import Post, RawItem
 from ..normalise import html_to_text, loads_json, to_utc_iso
+from ..limits import current as current_limits
 from . import ItemStream, Unparsed
+from .decoding import loads, read_element, unreadable
 from .filestream import Bundle, JsonArrayItems
 from .mastodon import PLATFORM, content_links, full_acct
 
@@ -112,16 +114,22 @@ def _read_actor(bundle: Bundle) -> dict | None:
     if not names:
         return None
     with bundle.open(names[0]) as stream:
-        try:
-            actor = json.loads(stream.read())
-        except json.JSONDecodeError:
-            return None
+        text = stream.read(current_limits().max_element_bytes + 1)
+    try:
+        actor = loads(text) if not unreadable(text, "", "") else None
+    except json.JSONDecodeError:
+        return None
     return actor_summary(actor) if isinstance(actor, dict) else None
 
 
-def _activity_items(text: str, actor: dict | None, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
+def _activity_items(text: str, actor: dict | None, source_id: str, location: str) -> list[RawItem | Unparsed]:
+    return read_element(text, source_id, location, lambda text, source_id, location: _activity(
+        text, actor, source_id, location))
+
+
+def _activity(text: str, actor: dict | None, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
     try:
-        activity = check_activity(json.loads(text), location)
+        activity = check_activity(loads(text), location)
     except json.JSONDecodeError as exc:
         yield Unparsed(f"not JSON: {exc}", location, text, source_id)
         return

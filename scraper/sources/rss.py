@@ -73,6 +73,14 @@ def items_from_feed(data: bytes | str, source_id: str, location: str, page: Fetc
         line = getattr(error, "getLineNumber", lambda: None)()
         where = f"{location}:{line}" if line else str(location)
         yield Unparsed(f"feed is not well-formed: {error}", where, "", source_id, page.url if page else None, page)
+    elif page is not None and not parsed.entries and not parsed.get("version"):
+        # A well-formed answer that is no RSS or Atom at all (an HTML page, an
+        # empty body): said, never a silent zero. (An import of such a file
+        # is described by scraper/nothing_read.py.)
+        from ..shapes import describe_text
+
+        yield Unparsed(f"the answer is not an RSS or Atom feed: {describe_text(page.body)}", str(location), "",
+                       source_id, page.url, page)
 
 
 def scrape_account(client, request: ScrapeRequest) -> ItemStream:

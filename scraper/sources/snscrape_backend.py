@@ -22,14 +22,15 @@ import re
 import warnings
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ParseFailure, SourceError
+from ..errors import SourceError
 from ..model import PLATFORMS, Post, RawItem, post_key
 from ..normalise import loads_json, to_utc_iso
 from . import ScrapeRequest, Unparsed
+from .decoding import loads, read_element
+from .filestream import numbered_lines, open_text
 
 FORMAT = "snscrape-item"
 
@@ -200,20 +201,28 @@ def _moment(value: str | None) -> datetime | None:
 
 def read_jsonl(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
     """One item per line of ``snscrape --jsonl`` output; a bad line is Unparsed."""
-    with Path(path).open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                yield from item_from_line(line, source_id, f"{path}:{number}")
+    with open_text(path) as stream:
+        for number, line in numbered_lines(stream):
+            yield from item_from_line(line, source_id, f"{path}:{number}")
 
 
-def item_from_line(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
+def item_from_line(line: str, source_id: str, location: str) -> list[RawItem | Unparsed]:
     """One line of ``snscrape --jsonl`` output (large files are read by
-    worker processes a line at a time: scraper.parallel)."""
+    worker processes a line at a time: scraper.parallel); a line that cannot
+    be read is one Unparsed (scraper.sources.decoding)."""
+    return read_element(line, source_id, location, _line_item)
+
+
+def _line_item(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
     line = line.rstrip("\r\n")
     try:
-        record = loads_json(line, f"line {location.rsplit(':', 1)[-1]}")
-    except ParseFailure as exc:
-        yield Unparsed(str(exc), location, line, source_id)
+        record = loads(line)
+    except json.JSONDecodeError as exc:
+        yield Unparsed(f"line {location.rsplit(':', 1)[-1]} is not JSON: {exc}", location, line, source_id)
+        return
+    if not isinstance(record, dict):
+        yield Unparsed(f"line {location.rsplit(':', 1)[-1]} is a JSON {type(record).__name__}, not an object",
+                       location, line, source_id)
         return
     payload = json.dumps(record, ensure_ascii=False, sort_keys=True)
     yield _raw_item(payload, source_id, location, None)

@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
@@ -29,6 +28,7 @@ from ..model import FetchedPage, Post, RawItem, post_key
 from ..normalise import clean_text, to_utc_iso, tombstone_item, unique
 from ..shapes import describe_text, expected
 from . import RecheckTarget, ScrapeRequest, Unparsed
+from .decoding import read_whole
 
 FORMAT = "telegram-message"
 WEB_BASE = "https://t.me"
@@ -229,7 +229,7 @@ def read_saved_page(path: str, source_id: str) -> Iterator[RawItem | Unparsed]:
     without id or time becomes Unparsed and the others go on. A page with
     no message (an empty channel, a page that is not a channel's) is
     Unparsed, saying what it is, rather than nothing."""
-    body = Path(path).read_text(encoding="utf-8-sig")
+    body = read_whole(path)
     page = FetchedPage(url=str(path), body=body)
     soup = _soup(body)
     blocks = _message_blocks(soup)

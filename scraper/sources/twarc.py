@@ -25,11 +25,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .. import jsonio
 from ..errors import ParseFailure
 from ..model import RawItem, RawPage
 from ..normalise import to_utc_iso
 from . import ItemStream, Unparsed
+from .decoding import loads, read_element
 from .filestream import numbered_lines, open_text
 from .x import items_from_v2_page
 
@@ -48,10 +48,15 @@ def read_twarc2_jsonl(path: str, source_id: str) -> ItemStream:
             yield from items_from_line(line, source_id, f"{path}:{number}")
 
 
-def items_from_line(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
-    text = line.rstrip("\n")
+def items_from_line(line: str, source_id: str, location: str) -> list[RawItem | Unparsed]:
+    """One line's items; a line that cannot be read is one Unparsed (scraper.sources.decoding)."""
+    return read_element(line, source_id, location, _line_items)
+
+
+def _line_items(line: str, source_id: str, location: str) -> Iterator[RawItem | Unparsed]:
+    text = line.rstrip("\r\n")
     try:
-        value = jsonio.loads(text)
+        value = loads(text, fast=True)
     except json.JSONDecodeError as exc:
         yield Unparsed(f"not JSON: {exc}", location, text, source_id)
         return

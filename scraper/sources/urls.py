@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 from ..errors import ParseFailure
 from ..model import Post, RawItem
 from ..normalise import loads_json, snowflake_time
-from . import ItemStream, Unparsed
+from . import ItemStream
+from .decoding import read_element
 from .filestream import open_text
 from .x import post_url as x_post_url
 
@@ -52,20 +53,21 @@ _URL_COLUMNS = ("url", "urls", "link", "post_url", "tweet_url", "status_url")
 
 
 def read_url_list(path: str, source_id: str) -> ItemStream:
-    """One pending item per post URL; a line that is no post URL is Unparsed."""
+    """One pending item per post URL; a line that is no post URL (or cannot
+    be read at all) is Unparsed."""
     for location, url in _urls(path):
-        try:
-            parse_post_url(url)
-        except ParseFailure as exc:
-            yield Unparsed(str(exc), location, url, source_id)
-            continue
-        yield RawItem(
-            format=FORMAT,
-            payload=json.dumps({"url": url}, ensure_ascii=False),
-            source_id=source_id,
-            location=location,
-            fetched_url=None,
-        )
+        yield from read_element(url, source_id, location, _pending_item)
+
+
+def _pending_item(url: str, source_id: str, location: str) -> list[RawItem]:
+    parse_post_url(url)
+    return [RawItem(
+        format=FORMAT,
+        payload=json.dumps({"url": url}, ensure_ascii=False),
+        source_id=source_id,
+        location=location,
+        fetched_url=None,
+    )]
 
 
 def _urls(path: str) -> Iterator[tuple[str, str]]:
@@ -116,7 +118,10 @@ def parse_post_url(url: str) -> dict:
         return _bluesky(match.group(1), match.group(2))
     if not re.match(r"^https?://", text, re.IGNORECASE):
         text = "https://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # (a bracketed host that is no IP address: a JSON line, say)
+        raise ParseFailure(f"not a post URL of X, Bluesky, Mastodon or Telegram: {url[:200]!r}") from None
     host = parts.netloc.lower().removeprefix("www.")
     path = parts.path
     if host in _X_HOSTS:
@@ -140,7 +145,7 @@ def parse_post_url(url: str) -> dict:
         found = _mastodon(host, path)
         if found:
             return found
-    raise ParseFailure(f"not a post URL of X, Bluesky, Mastodon or Telegram: {url!r}")
+    raise ParseFailure(f"not a post URL of X, Bluesky, Mastodon or Telegram: {url[:200]!r}")
 
 
 def _bluesky(authority: str, rkey: str) -> dict:

@@ -26,7 +26,6 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from .. import jsonio
@@ -44,6 +43,8 @@ from ..normalise import (
 )
 from ..shapes import describe_text, not_this_shape
 from . import ItemStream, RecheckTarget, ScrapeRequest, Unparsed
+from .decoding import loads, read_element, read_whole, too_large
+from .filestream import numbered_lines, open_text
 
 TOKEN_ENV = "X_BEARER_TOKEN"
 API_BASE = "https://api.x.com"
@@ -291,7 +292,7 @@ class _IncludesIndex:
 def _v2_errors(body: str) -> list[dict] | None:
     """The ``errors`` of a 200 answer that carries no data (unknown or suspended user)."""
     try:
-        parsed = json.loads(body)
+        parsed = loads(body)
     except json.JSONDecodeError:
         return None
     if isinstance(parsed, dict) and "data" not in parsed and parsed.get("errors"):
@@ -346,7 +347,7 @@ def _timeline(client, request, base_url, user_id, headers, who, handle) -> ItemS
     while True:
         page = _get_or_explain(lambda: fetch_timeline_page(client, base_url, user_id, params, headers), who)
         errors = _v2_errors(page.body)
-        if errors and "meta" not in json.loads(page.body):
+        if errors and "meta" not in loads(page.body):
             detail = errors[0].get("detail") or errors[0].get("title") or "unknown error"
             raise SourceError(f"X timeline of {who} not available ({page.url}): {detail}")
         try:
@@ -856,11 +857,17 @@ def _oembed_byline(quote, paragraph, date_link):
 
 def _json_records(path: str) -> Iterator[tuple[str, str]]:
     """(location, text) per record: a whole-file JSON object, each element of a
-    JSON array, or else each non-empty line (JSONL)."""
-    text = Path(path).read_text(encoding="utf-8-sig")
+    JSON array, or else each non-empty line (JSONL). A file too large to
+    read whole is read as JSONL, a line at a time."""
+    if too_large(path):
+        with open_text(path) as stream:
+            for number, line in numbered_lines(stream):
+                yield f"{path}:{number}", line
+        return
+    text = read_whole(path)
     try:
-        whole = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        whole = loads(text)
+    except json.JSONDecodeError:
         whole = None
     if isinstance(whole, dict):
         yield path, text
@@ -921,10 +928,8 @@ def read_x_oembed(path: str, source_id: str) -> ItemStream:
 def _read_saved(path: str, source_id: str, items_of) -> ItemStream:
     """Each saved record's items; a record that does not parse is Unparsed."""
     for location, record in _json_records(path):
-        try:
-            yield from items_of(record, location)
-        except ParseFailure as exc:
-            yield Unparsed(str(exc), location, record, source_id)
+        yield from read_element(record, source_id, location, lambda record, source_id, location: items_of(
+            record, location))
 
 
 # --- re-check archived posts ---------------------------------------------------------

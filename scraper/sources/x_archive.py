@@ -23,7 +23,9 @@ import json
 import re
 
 from ..errors import InputError, ParseFailure
+from ..model import RawItem
 from . import ItemStream, Unparsed
+from .decoding import loads, read_element, unreadable
 from .filestream import Bundle, JsonArrayItems
 from .x_v1 import check_tweet, raw_item
 
@@ -45,6 +47,18 @@ def read_x_archive(path: str, source_id: str) -> ItemStream:
             yield from _tweets_of(bundle, name, source_id, context)
 
 
+def _tweet(text: str, source_id: str, location: str, context: dict) -> list[RawItem | Unparsed]:
+    try:
+        value = loads(text)
+    except json.JSONDecodeError as exc:
+        return [Unparsed(f"not JSON: {exc}", location, text, source_id)]
+    tweet = value.get("tweet", value) if isinstance(value, dict) else value
+    try:
+        return [raw_item(check_tweet(tweet, location), source_id, location, context)]
+    except ParseFailure as exc:
+        return [Unparsed(str(exc), location, text, source_id)]
+
+
 def _part_number(name: str) -> int:
     match = _TWEETS_FILE.search(name)
     return int(match.group(1)) if match and match.group(1) else 0
@@ -58,7 +72,7 @@ def read_account(bundle: Bundle) -> dict | None:
     with bundle.open(names[0]) as stream:
         for _line, text in JsonArrayItems(stream):
             try:
-                value = json.loads(text)
+                value = loads(text) if not unreadable(text, "", "") else None
             except json.JSONDecodeError:
                 return None
             account = value.get("account", value) if isinstance(value, dict) else {}
@@ -76,16 +90,7 @@ def _tweets_of(bundle: Bundle, name: str, source_id: str, context: dict) -> Item
     with bundle.open(name) as stream:
         items = JsonArrayItems(stream)
         for line, text in items:
-            location = f"{where}:{line}"
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield Unparsed(f"not JSON: {exc}", location, text, source_id)
-                continue
-            tweet = value.get("tweet", value) if isinstance(value, dict) else value
-            try:
-                yield raw_item(check_tweet(tweet, location), source_id, location, context)
-            except ParseFailure as exc:
-                yield Unparsed(str(exc), location, text, source_id)
+            yield from read_element(text, source_id, f"{where}:{line}", lambda text, source_id, location: _tweet(
+                text, source_id, location, context))
         if not items.found:
             yield Unparsed("no JSON array after the window.YTD assignment", where, "", source_id)

@@ -14,10 +14,8 @@ trailing media link dropped, a retweet as ``RT @original: full text`` with
 from __future__ import annotations
 
 import html
-import itertools
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from ..errors import ParseFailure
@@ -25,7 +23,8 @@ from ..model import Post, RawItem
 from ..normalise import loads_json, snowflake_time, to_utc_iso, unique
 from ..shapes import guess_shape, not_this_shape
 from . import ItemStream, Unparsed
-from .filestream import first_char, json_array_items, numbered_lines, open_text
+from .decoding import looks_like_jsonl, loads, read_element, read_whole, too_large, unreadable
+from .filestream import array_on_first_line_only, first_char, json_array_items, numbered_lines, open_text
 from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
 
 FORMAT = "x-v1-tweet"
@@ -77,14 +76,19 @@ def raw_item(tweet: dict, source_id: str, location: str, context: dict | None = 
     )
 
 
-def item_or_unparsed(text: str, source_id: str, location: str, context: dict | None = None) -> Iterator[RawItem | Unparsed]:
+def item_or_unparsed(text: str, source_id: str, location: str, context: dict | None = None) -> list[RawItem | Unparsed]:
     """One record's text to its items: a tweet, or a v1.1 search page whose
-    ``statuses`` are tweets; Unparsed if it is neither."""
+    ``statuses`` are tweets; Unparsed if it is neither, or cannot be read
+    (scraper.sources.decoding)."""
+    return read_element(text, source_id, location, lambda text, source_id, location: _record_items(
+        text, source_id, location, context))
+
+
+def _record_items(text: str, source_id: str, location: str, context: dict | None) -> Iterator[RawItem | Unparsed]:
     try:
-        value = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        yield Unparsed(f"not JSON: {problem}", location, text, source_id)
+        value = loads(text)
+    except json.JSONDecodeError as exc:
+        yield Unparsed(f"not JSON: {exc}", location, text, source_id)
         return
     other = None if is_v1_status(value) else guess_shape(value)  # (a status, the usual case, is not guessed at)
     if other and other[0] and not other[0].startswith(("x-", "twarc2")):  # another platform's answer
@@ -115,24 +119,39 @@ def item_or_unparsed(text: str, source_id: str, location: str, context: dict | N
 def read_v1_json(path: str, source_id: str) -> ItemStream:
     """A JSON array of v1.1 tweets, or JSONL of tweets (or of search pages),
     or one pretty-printed tweet or search page. Streams any size."""
-    if first_char(path) == "[":
+    if first_char(path) == "[" and not array_on_first_line_only(path):
         with open_text(path) as stream:
             for number, text in json_array_items(stream):
                 yield from item_or_unparsed(text, source_id, f"{path}:{number}")
         return
+    if not _is_jsonl(path):  # one pretty-printed object (a tweet or a search page)
+        yield from item_or_unparsed(read_whole(path), source_id, f"{path}:1")
+        return
     with open_text(path) as stream:
-        lines = numbered_lines(stream)
-        first = next(lines, None)
-        if first is None:
-            return
-        try:
-            json.loads(first[1])
-        except (json.JSONDecodeError, RecursionError):
-            # Not JSONL: one pretty-printed object (a tweet or a search page).
-            yield from item_or_unparsed(Path(path).read_text(encoding="utf-8-sig"), source_id, f"{path}:1")
-            return
-        for number, line in itertools.chain([first], lines):
+        for number, line in numbered_lines(stream):
             yield from item_or_unparsed(line, source_id, f"{path}:{number}")
+
+
+def _is_jsonl(path: str) -> bool:
+    """JSONL unless the whole file is one JSON value, or no line is an
+    object on its own (a pretty-printed object cut short: one error)."""
+    with open_text(path) as stream:
+        first = next(numbered_lines(stream), None)
+    if first is None:
+        return True
+    try:
+        if not unreadable(first[1], path, "") and isinstance(loads(first[1]), dict):
+            return True
+    except json.JSONDecodeError:
+        pass
+    if too_large(path):
+        return True
+    text = read_whole(path)
+    try:
+        loads(text)
+        return False
+    except json.JSONDecodeError:
+        return looks_like_jsonl(text.splitlines())
 
 
 # --- transform (pure) ----------------------------------------------------------------
