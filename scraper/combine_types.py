@@ -30,18 +30,18 @@
   of the inputs does not matter), and the other is recorded, whole, in
   ``merge_conflicts`` (table ``reaction_labels``, column ``label``). A label
   of a quote without an id moves with it to the post it quotes.
+
+Each function takes the merge in progress (``scraper.combine._Merger``: its
+``db`` with the inputs attached, and its conflict log) as ``merger``; this
+module does not import it, so that the two never import each other.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from . import classify_store
 from .schema import evidence_key
-
-if TYPE_CHECKING:
-    from .combine import _Merger
 
 CHUNK = 2000  # posts classified per statement batch after a merge
 LABEL_FIELDS = ("reaction_type", "note", "labelled_by", "labelled_at")
@@ -58,7 +58,7 @@ TEMP_NAMES = ("merge_reported", "merge_reported_touched", "merge_reclassify", "m
 # --- milestones ----------------------------------------------------------------------
 
 
-def merge_milestones(merger: _Merger, src: str) -> None:
+def merge_milestones(merger, src: str) -> None:
     """An election's milestones added where the output has none; other
     differences recorded as conflicts."""
     db = merger.db
@@ -95,7 +95,7 @@ def merge_milestones(merger: _Merger, src: str) -> None:
 # --- classes of posts ------------------------------------------------------------------
 
 
-def copy_classes(merger: _Merger, src: str) -> int:
+def copy_classes(merger, src: str) -> int:
     """The input's classes of the posts it added, where the output's
     classifier for the election is the one that made them."""
     db = merger.db
@@ -113,7 +113,7 @@ def copy_classes(merger: _Merger, src: str) -> int:
     return copied
 
 
-def classify_after_merge(merger: _Merger) -> int:
+def classify_after_merge(merger) -> int:
     """Every relevant post of the output whose class is missing, made by
     another classifier or from another state, or whose row the merge
     changed, classified again, a chunk at a time; their reactions rows are
@@ -146,7 +146,7 @@ def classify_after_merge(merger: _Merger) -> int:
 # --- reported reactions ------------------------------------------------------------------
 
 
-def merge_reported(merger: _Merger, src: str) -> int:
+def merge_reported(merger, src: str) -> int:
     """Each reported reaction of the input found in the output as the write
     path finds a report (or added); temp.merge_reported maps their ids.
     Returns how many were added."""
@@ -198,7 +198,7 @@ def _rank(recorded_at, source_id, evidence) -> tuple:
     return (recorded_at or "", source_id or "", evidence or "")
 
 
-def count_sightings(merger: _Merger) -> None:
+def count_sightings(merger) -> None:
     """After the input's sightings are added: each reported reaction whose
     count of sightings changed is counted again and will be classified
     again."""
@@ -212,7 +212,7 @@ def count_sightings(merger: _Merger) -> None:
         "WHERE s.reported_reaction_id = reported_reactions.id) WHERE id IN (SELECT id FROM temp.merge_reported_touched)")
 
 
-def classify_reported_after_merge(merger: _Merger) -> int:
+def classify_reported_after_merge(merger) -> int:
     """The reported reactions the merge added or gave a sighting, classified
     from all their sentences."""
     ids = [row[0] for row in merger.db.execute("SELECT id FROM temp.merge_reported_touched ORDER BY id")]
@@ -225,7 +225,7 @@ def classify_reported_after_merge(merger: _Merger) -> int:
 # --- labels ------------------------------------------------------------------------
 
 
-def merge_labels(merger: _Merger, src: str) -> int:
+def merge_labels(merger, src: str) -> int:
     """A person's labels: added, or, where the output has another label of
     the same reaction, the later labelled kept and the other recorded.
     Returns how many labels were added."""
@@ -267,7 +267,7 @@ def merge_labels(merger: _Merger, src: str) -> int:
     return added
 
 
-def settle_labels(merger: _Merger, target: str, label_id: int, mine: list, theirs: list) -> None:
+def settle_labels(merger, target: str, label_id: int, mine: list, theirs: list) -> None:
     """Two labels of one reaction: the later labelled (then the greater
     type, note, labeller) stays in the row; the other is recorded whole."""
     if list(mine) == list(theirs):
@@ -289,7 +289,7 @@ def _label_json(fields) -> str:
     return json.dumps(dict(zip(LABEL_FIELDS, fields)), ensure_ascii=False, sort_keys=True)
 
 
-def move_labels(merger: _Merger, quote_id: str, into_id: str) -> None:
+def move_labels(merger, quote_id: str, into_id: str) -> None:
     """A quote without an id joins the post it quotes: its labels go with it
     (two labels of one election settled as in :func:`settle_labels`)."""
     db = merger.db

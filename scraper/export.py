@@ -674,6 +674,9 @@ def _resource(table: _Table, format_name: str, folder: Path, tables_meta: dict, 
 
         fields = [f for f in _table_schema(table, meta.get("columns", {}), exported)["fields"]
                   if f["name"] not in table.partition]
+        for part in table.parts:
+            path = folder / part.path
+            digests[path] = digests.get(path) or _sha256(path)
         return partitioned_resource(table, table.parts, table.partition, fields, meta, digests, folder)
     resource = {
         "name": resource_name(table.name),

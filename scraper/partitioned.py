@@ -165,10 +165,8 @@ def resource(table, parts: list[Part], partition: tuple[str, ...], file_fields: 
              digests: dict, folder: Path) -> dict:
     """The package resource of a partitioned table: every part listed (a
     multipart resource), with the partition values of each."""
-    from .export import _sha256
-
     for part in parts:
-        part.sha256 = digests.get(folder / part.path) or _sha256(folder / part.path)
+        part.sha256 = digests[folder / part.path]  # (hashed by the export as it was written, or after)
     return {
         "name": table.name.replace("_", "-"),
         "path": [part.path for part in parts],

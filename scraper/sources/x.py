@@ -903,16 +903,51 @@ def x_record_items(record: str, source_id: str, location: str) -> list[RawItem]:
             item.location = f"{location}#data"
         return items
     if isinstance(value, dict) and "data" not in value and "meta" not in value:
-        from .x_v1 import is_v1_status, raw_item as v1_item
-
         if is_v1_status(value):
-            return [v1_item(value, source_id, location)]
+            return [raw_item(value, source_id, location)]
         if "id" in value and "text" in value:  # a bare v2 post
             return items_from_v2_page({"data": [value]}, source_id, location)
         raise ParseFailure(not_this_shape(value, "x-v2"))
     if not isinstance(value, dict):
         raise ParseFailure(not_this_shape(value, "x-v2"))
     return items_from_v2_page(value, source_id, location)
+
+
+# --- v1.1 statuses met by the v2 reader (the v1.1 reader, x_v1, builds on these) ---
+
+V1_FORMAT = "x-v1-tweet"
+
+
+def id_text(record: dict, key: str = "id") -> str | None:
+    """``<key>_str``, else ``<key>`` if it is an integer or a string of
+    digits; a float (a rounded id) is never used."""
+    value = record.get(f"{key}_str")
+    if value is None:
+        value = record.get(key)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return None
+    text = str(value).strip()
+    return text if text.isdigit() else None
+
+
+def is_v1_status(value: Any) -> bool:
+    """A v1.1 status object (not a v2 post, not a syndication answer)."""
+    return (
+        isinstance(value, dict)
+        and "id_str" in value
+        and ("full_text" in value or "text" in value or "extended_tweet" in value)
+        and id_text(value) is not None
+    )
+
+
+def raw_item(tweet: dict, source_id: str, location: str, context: dict | None = None) -> RawItem:
+    return RawItem(
+        format=V1_FORMAT,
+        payload=json.dumps(tweet, ensure_ascii=False, sort_keys=True),
+        source_id=source_id,
+        location=location,
+        context=context or {},
+    )
 
 
 def read_x_syndication(path: str, source_id: str) -> ItemStream:

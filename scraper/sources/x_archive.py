@@ -27,7 +27,8 @@ from ..model import RawItem
 from . import ItemStream, Unparsed
 from .decoding import loads, read_element, unreadable
 from .filestream import Bundle, JsonArrayItems
-from .x_v1 import check_tweet, raw_item
+from .x import raw_item
+from .x_v1 import check_tweet
 
 FILE_FORMAT = "x-archive"
 

@@ -25,25 +25,22 @@ from ..shapes import guess_shape, not_this_shape
 from . import ItemStream, Unparsed
 from .decoding import looks_like_jsonl, loads, read_element, read_whole, too_large, unreadable
 from .filestream import array_on_first_line_only, first_char, json_array_items, numbered_lines, open_text
-from .x import _expand_urls, _key, _language, _media_entities, _syndication_media, post_url
+from .x import (
+    _expand_urls,
+    _key,
+    _language,
+    _media_entities,
+    _syndication_media,
+    id_text,
+    is_v1_status,
+    post_url,
+    raw_item,
+)
 
-FORMAT = "x-v1-tweet"
 FILE_FORMAT = "x-v1-json"
 
 
 # --- ids and records --------------------------------------------------------------
-
-
-def id_text(record: dict, key: str = "id") -> str | None:
-    """``<key>_str``, else ``<key>`` if it is an integer or a string of
-    digits; a float (a rounded id) is never used."""
-    value = record.get(f"{key}_str")
-    if value is None:
-        value = record.get(key)
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return None
-    text = str(value).strip()
-    return text if text.isdigit() else None
 
 
 def check_tweet(value: Any, where: str) -> dict:
@@ -54,26 +51,6 @@ def check_tweet(value: Any, where: str) -> dict:
     if not any(isinstance(value.get(k), str) for k in ("full_text", "text")) and not value.get("extended_tweet"):
         raise ParseFailure(f"{where}: tweet {id_text(value)} has no text or full_text")
     return value
-
-
-def is_v1_status(value: Any) -> bool:
-    """A v1.1 status object (not a v2 post, not a syndication answer)."""
-    return (
-        isinstance(value, dict)
-        and "id_str" in value
-        and ("full_text" in value or "text" in value or "extended_tweet" in value)
-        and id_text(value) is not None
-    )
-
-
-def raw_item(tweet: dict, source_id: str, location: str, context: dict | None = None) -> RawItem:
-    return RawItem(
-        format=FORMAT,
-        payload=json.dumps(tweet, ensure_ascii=False, sort_keys=True),
-        source_id=source_id,
-        location=location,
-        context=context or {},
-    )
 
 
 def item_or_unparsed(text: str, source_id: str, location: str, context: dict | None = None) -> list[RawItem | Unparsed]:
