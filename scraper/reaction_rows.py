@@ -212,14 +212,16 @@ def _facet_index(column: str, facets: tuple[str, ...] = FACETS) -> str:
 
 def indexes(facets: tuple[str, ...] = FACETS) -> dict[str, str]:
     """Indexes: the default order (newest first), each facet (above),
-    full-text search (posts_fts rowids are post rowids), each post's rows (a
+    full-text search (posts_fts rowids are post rowids; with the facet
+    columns, so that a search page's facets are counted from the matches
+    through this index alone, see scraper/web/plugin.py), each post's rows (a
     batch's refresh, the post page), each leader's posts (first reactions),
     the hours after the result (charts) and the newest captured (the Atom
     feed)."""
     return {
         "idx_reactions_created_at": "(created_at, post_rowid)",
         **{f"idx_reactions_{column}_facet": _facet_index(column, facets) for column in facets},
-        "idx_reactions_post_rowid": "(post_rowid)",
+        "idx_reactions_post_rowid": f"({', '.join(['post_rowid', *facets])})",
         "idx_reactions_post_id": "(post_id)",
         "idx_reactions_leader_election_created_at": "(leader_id, election, created_at)",
         "idx_reactions_election_hours": "(election, hours_after_result)",

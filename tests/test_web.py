@@ -185,3 +185,94 @@ async def test_errors_are_short_and_leave_no_traceback(demo, capsys):
     assert len((await demo.client.get("/demo/nope")).text) < 5000
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out and "locals" not in captured.err
+
+
+# --- search pages: the facets counted once, exact or estimated and said so ---------
+
+
+def _terms(demo_db) -> list[tuple[str, int]]:
+    """The demo's words with how many posts hold them, most common first."""
+    import sqlite3
+
+    conn = sqlite3.connect(demo_db)
+    conn.execute("CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, posts_fts, row)")
+    return conn.execute("SELECT term, doc FROM temp.words WHERE term GLOB '[a-z]*' ORDER BY doc DESC").fetchall()
+
+
+def _grouped(demo_db, term: str, extra: str = "", params=()) -> tuple[int, dict]:
+    """The count and every default facet of a search, grouped by SQLite."""
+    import sqlite3
+
+    conn = sqlite3.connect(demo_db)
+    where = (f"post_rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?){extra}")
+    args = ['"' + term + '"', *params]
+    count = conn.execute(f"SELECT count(*) FROM reactions WHERE {where}", args).fetchone()[0]
+    facets = {column: dict(conn.execute(f"SELECT [{column}], count(*) FROM reactions WHERE {where} "
+                                        f"AND [{column}] IS NOT NULL GROUP BY 1", args).fetchall())
+              for column in FACETS}
+    return count, facets
+
+
+def _facets(data) -> dict:
+    return {name: {v["value"]: v["count"] for v in facet["results"]} for name, facet in data["facet_results"].items()}
+
+
+async def test_a_search_page_counts_its_facets_exactly(demo, demo_db):
+    terms = _terms(demo_db)
+    term = next(t for t, n in terms if 20 <= n <= 400)
+    data = (await demo.client.get(f"/demo/reactions.json?_search={term}&_facet_size=max")).json()
+    count, facets = _grouped(demo_db, term)
+    assert count and data["filtered_table_rows_count"] == count
+    assert _facets(data) == facets
+    assert not any(f.get("approximate") for f in data["facet_results"].values())
+    # with a facet filter as well
+    country = max(facets["country"], key=facets["country"].get)
+    data = (await demo.client.get(f"/demo/reactions.json?_search={term}&country={urllib.parse.quote(country)}"
+                                  "&_facet_size=max")).json()
+    count, facets = _grouped(demo_db, term, " AND country = ?", [country])
+    assert data["filtered_table_rows_count"] == count and _facets(data) == facets
+
+
+async def test_a_broad_search_estimates_its_facets_and_says_so(demo, demo_db, monkeypatch):
+    from scraper.web import plugin
+
+    term, posts = _terms(demo_db)[0]
+    monkeypatch.setattr(plugin, "BROAD_SEARCH", 10)
+    count, exact = _grouped(demo_db, term)
+    # a sample as large as the matches: the "estimates" are the counts
+    monkeypatch.setattr(plugin, "SEARCH_FACET_SAMPLE", posts * 2)
+    data = (await demo.client.get(f"/demo/reactions.json?_search={term}&_facet_size=max")).json()
+    assert data["filtered_table_rows_count"] == count
+    assert _facets(data) == exact and all(f["approximate"] for f in data["facet_results"].values())
+    # a small sample: estimates, near the counts, of values that are there
+    monkeypatch.setattr(plugin, "SEARCH_FACET_SAMPLE", max(posts // 4, 1))
+    data = (await demo.client.get(f"/demo/reactions.json?_search={term}&_facet_size=max&_shape=objects")).json()
+    assert data["filtered_table_rows_count"] == count
+    for name, values in _facets(data).items():
+        assert set(values) <= set(exact[name]), name
+        assert abs(sum(values.values()) - sum(exact[name].values())) <= max(5, count // 20), name
+    assert 0 < data["facet_results"]["country"]["sample"] < count
+    # the rows are the newest matching reactions, in order
+    import sqlite3
+
+    newest = [r[0] for r in sqlite3.connect(demo_db).execute(
+        "SELECT post_id FROM reactions WHERE post_rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?) "
+        "ORDER BY created_at DESC, rowid DESC LIMIT 50", ['"' + term + '"'])]
+    assert [row["post_id"] for row in data["rows"]] == newest
+    html = (await demo.client.get(f"/demo/reactions?_search={term}")).text
+    assert 'class="facets-approximate"' in html and "estimates" in html
+
+
+@pytest.mark.parametrize("text", ['Castillo"', "AND", "NEAR(", '""', "a OR", "*", "elec*", "'; DROP TABLE posts; --"])
+@pytest.mark.parametrize("broad", [False, True])
+async def test_any_search_text_is_safe_on_the_search_path(demo, monkeypatch, text, broad):
+    from scraper.web import plugin
+
+    if broad:
+        monkeypatch.setattr(plugin, "BROAD_SEARCH", 0)
+        monkeypatch.setattr(plugin, "SEARCH_FACET_SAMPLE", 5)
+    response = await demo.client.get(f"/demo/reactions.json?_search={urllib.parse.quote(text)}")
+    # Datasette's escaping makes '""' an empty phrase, which FTS5 refuses: a short 400
+    assert response.status_code == (400 if text == '""' else 200), response.text
+    raw = await demo.client.get(f"/demo/reactions.json?_search={urllib.parse.quote(text)}&_searchmode=raw")
+    assert raw.status_code in (200, 400), raw.text  # FTS5 syntax, refused with a short message

@@ -289,28 +289,46 @@ def register_routes():
 
 
 class CountedColumnFacet(ColumnFacet):
-    """Datasette's column facet, except on the reactions table unfiltered
-    (or filtered on one election only): there the default facets' counts are
-    read from reactions_facet_counts (kept exact by triggers, see
-    scraper/reaction_rows.py) instead of grouping every row."""
+    """Datasette's column facet, except on the reactions table:
+
+    - unfiltered (or filtered on one election only), the default facets'
+      counts are read from reactions_facet_counts (kept exact by triggers,
+      see scraper/reaction_rows.py) instead of grouping every row;
+    - on a search page, the default facets are counted together, in one
+      query that reads the full-text matches once and groups them through
+      the index of the reactions by post rowid (which holds the facet
+      columns), instead of one query per facet each evaluating the search
+      again and reading every matching row. The counts are exact."""
 
     async def facet_results(self):
-        election = self._only_election()
         configs = self.get_configs()
         counted = [c for c in configs if (c["config"].get("column") or c["config"].get("simple")) in FACETS]
         db = self.ds.get_database(self.database)
+        if counted and self.table == "reactions" and _SEARCH_CLAUSE in self.sql:
+            return await self._with_rest(configs, counted, self._searched(db, counted))
+        election = self._only_election()
         if election is False or not counted or not await db.table_exists(COUNTS_TABLE):
             return await super().facet_results()
+        return await self._with_rest(configs, counted, self._all_counted(db, counted, election))
+
+    async def _with_rest(self, configs, counted, counting):
+        """The counted facets (``counting``: their results and the names of
+        those that timed out) with Datasette's for the others, in the
+        configured order."""
         results, timed_out = [], []
         rest = [c for c in configs if c not in counted]
         if rest:
             self.get_configs = lambda: rest  # Datasette computes the others as usual
             results, timed_out = await super().facet_results()
-        for config in counted:
-            results.append(await self._counted(db, config, election))
+        found, late = await counting
+        results += found
+        timed_out += late
         order = [c["config"].get("column") or c["config"].get("simple") for c in configs]
         results.sort(key=lambda facet: order.index(facet["name"]))
         return results, timed_out
+
+    async def _all_counted(self, db, counted, election):
+        return [await self._counted(db, config, election) for config in counted], []
 
     def _only_election(self):
         """None unfiltered, the election's id when it is the only filter, False otherwise."""
@@ -334,6 +352,59 @@ class CountedColumnFacet(ColumnFacet):
             sql = (f"SELECT value, n AS count FROM [{COUNTS_TABLE}] WHERE election = :election AND facet = :facet "
                    "AND n > 0 ORDER BY count DESC, value LIMIT :limit")
         rows = list(await db.execute(sql, {"facet": column, "election": election, "limit": size + 1}))
+        return self._facet(source_and_config, [(value, count) for value, count in rows], size)
+
+    async def _searched(self, db, counted):
+        """The counted facets of a search page, from one grouped query over
+        the page's own WHERE clause (the same rows Datasette would group)."""
+        from datasette.database import QueryInterrupted
+
+        columns = [c["config"].get("column") or c["config"]["simple"] for c in counted]
+        where = self.sql.partition(" from reactions ")[2]
+        broad = "+" + _SEARCH_CLAUSE in where
+        # Drive the query from the search's matches (the index by post
+        # rowid), even where the page's rows are read in page order.
+        where = where.replace("+" + _SEARCH_CLAUSE, _SEARCH_CLAUSE)
+        params = dict(self.params)
+        if broad:
+            # A broad search: count the facets over an evenly spread sample
+            # of the matching posts (a post is in it by a hash of its rowid:
+            # the same sample on every request, and no period of the rowids
+            # lines up with it), and give the counts as estimates.
+            matches = (await db.execute(_fts_count_sql(where), self.params)).first()[0]
+            share = min(1.0, SEARCH_FACET_SAMPLE / max(matches, 1))
+            params["_sample_below"] = int(share * 2**32)
+            where = _sampled(where)
+        listed = ", ".join(f"[{column}]" for column in columns)
+        sql = f"select {listed}, count(*) from reactions {where} group by {listed}"
+        try:
+            rows = await db.execute(sql, params, truncate=False,
+                                    custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+        except QueryInterrupted:
+            return [], columns
+        sampled = sum(row[-1] for row in rows.rows)
+        scale = (self.row_count / sampled) if broad and sampled and self.row_count else 1
+        totals = [{} for _ in columns]
+        for row in rows.rows:
+            n = row[-1]
+            for i, value in enumerate(row[:-1]):
+                if value is not None:
+                    totals[i][value] = totals[i].get(value, 0) + n
+        size = self.get_facet_size()
+        results = []
+        for config, counts in zip(counted, totals):
+            if broad:
+                counts = {value: round(n * scale) for value, n in counts.items()}
+            ordered = sorted(counts.items(), key=lambda item: (-item[1], _sort_key(item[0])))
+            facet = self._facet(config, ordered[:size + 1], size)
+            if broad:
+                facet.update({"approximate": True, "sample": sampled})
+            results.append(facet)
+        return results, []
+
+    def _facet(self, source_and_config, rows, size) -> dict:
+        """A facet's result as Datasette gives it, from (value, count) pairs in order."""
+        column = source_and_config["config"].get("column") or source_and_config["config"]["simple"]
         chosen = self.get_querystring_pairs()
         values = []
         for value, count in rows[:size]:
@@ -347,6 +418,42 @@ class CountedColumnFacet(ColumnFacet):
             "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
             "results": values, "truncated": len(rows) > size,
         }
+
+
+# A broad search's facets are estimated from about this many matching posts.
+SEARCH_FACET_SAMPLE = 10_000
+
+
+def _search_end(where: str) -> tuple[int, int]:
+    """Where the page's search subquery starts ("select rowid ...") and where
+    its match expression ends, in a WHERE clause."""
+    start = where.index(_SEARCH_CLAUSE) + len("post_rowid in (")
+    after = where.index(_SEARCH_CLAUSE) + len(_SEARCH_CLAUSE)
+    for expression in ("escape_fts(:search)", ":search"):  # Datasette's escaped and raw search modes
+        if where.startswith(expression, after):
+            return start, after + len(expression)
+    raise ValueError("not a search of the reactions page")
+
+
+def _fts_count_sql(where: str) -> str:
+    """How many posts the page's full-text search matches (its subquery alone)."""
+    start, end = _search_end(where)
+    return f"select count(*) from ({where[start:end]})"
+
+
+def _sampled(where: str) -> str:
+    """The page's WHERE clause with its search kept to the sample's posts."""
+    _, end = _search_end(where)
+    return where[:end] + " and (rowid * 2654435761) % 4294967296 < :_sample_below" + where[end:]
+
+
+def _sort_key(value):
+    """SQLite's order of values of different kinds: numbers, text, blobs."""
+    if isinstance(value, (int, float)):
+        return (0, value, "")
+    if isinstance(value, str):
+        return (1, 0, value)
+    return (2, 0, str(value))
 
 
 @hookimpl(hookwrapper=True)
