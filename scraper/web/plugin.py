@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 import urllib.parse
@@ -281,12 +282,14 @@ def menu_links(datasette, actor):
 
 
 @hookimpl
-def register_routes():
+def register_routes(datasette):
+    # Plugin routes come before Datasette's static mounts: /assets/reactions.css is not a table.
+    not_mounted = "".join(f"(?!{re.escape(path)}/)" for path, _ in datasette.static_mounts)
     return [
         (r"^/(?P<database>[^/]+)/-/charts$", charts.charts_page),
         # Datasette's table route, for the reactions table only: its view
         # with the count of a search page ours (scraper/web/search.py)
-        (r"^/(?P<database>[^/.]+)/(?P<table>reactions)(\.(?P<format>\w+))?$", reactions_table),
+        (rf"^/{not_mounted}(?!-/)(?P<database>[^/.]+)/(?P<table>reactions)(\.(?P<format>\w+))?$", reactions_table),
     ]
 
 
