@@ -23,6 +23,7 @@ Variants:
     type-facet    /archive/reactions.json?reaction_type=congratulation
     search        /archive/reactions.json?_search=<one leader's handle number>   (about 1% of posts)
     search-broad  /archive/reactions.json?_search=elecciones                     (about half the posts)
+    search-html, search-broad-html   the same two searches as the page of cards (HTML)
     timeline, first, per-country, saved-search, feed, congratulations,
     allegations, not-reacted: the canned queries
     charts        /archive/-/charts
@@ -52,6 +53,8 @@ VARIANTS = {
     "type-facet": "/archive/reactions.json?reaction_type=congratulation",
     "search": "/archive/reactions.json?_search=0042",
     "search-broad": "/archive/reactions.json?_search=elecciones",
+    "search-html": "/archive/reactions?_search=0042",
+    "search-broad-html": "/archive/reactions?_search=elecciones",
     "timeline": "/archive/election_timeline.json?election=valdoria-2021&_size=50",
     "first": "/archive/first_reactions.json?election=valdoria-2021",
     "per-country": "/archive/reactions_per_country.json?election=valdoria-2021",

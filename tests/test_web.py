@@ -234,18 +234,18 @@ async def test_a_search_page_counts_its_facets_exactly(demo, demo_db):
 
 
 async def test_a_broad_search_estimates_its_facets_and_says_so(demo, demo_db, monkeypatch):
-    from scraper.web import plugin
+    from scraper.web import search
 
     term, posts = _terms(demo_db)[0]
-    monkeypatch.setattr(plugin, "BROAD_SEARCH", 10)
+    monkeypatch.setattr(search, "BROAD_SEARCH", 10)
     count, exact = _grouped(demo_db, term)
     # a sample as large as the matches: the "estimates" are the counts
-    monkeypatch.setattr(plugin, "SEARCH_FACET_SAMPLE", posts * 2)
+    monkeypatch.setattr(search, "SEARCH_FACET_SAMPLE", posts * 2)
     data = (await demo.client.get(f"/demo/reactions.json?_search={term}&_facet_size=max")).json()
-    assert data["filtered_table_rows_count"] == count
+    assert data["filtered_table_rows_count"] == count and "filtered_table_rows_count_approximate" not in data
     assert _facets(data) == exact and all(f["approximate"] for f in data["facet_results"].values())
     # a small sample: estimates, near the counts, of values that are there
-    monkeypatch.setattr(plugin, "SEARCH_FACET_SAMPLE", max(posts // 4, 1))
+    monkeypatch.setattr(search, "SEARCH_FACET_SAMPLE", max(posts // 4, 1))
     data = (await demo.client.get(f"/demo/reactions.json?_search={term}&_facet_size=max&_shape=objects")).json()
     assert data["filtered_table_rows_count"] == count
     for name, values in _facets(data).items():
@@ -256,21 +256,22 @@ async def test_a_broad_search_estimates_its_facets_and_says_so(demo, demo_db, mo
     import sqlite3
 
     newest = [r[0] for r in sqlite3.connect(demo_db).execute(
-        "SELECT post_id FROM reactions WHERE post_rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?) "
-        "ORDER BY created_at DESC, rowid DESC LIMIT 50", ['"' + term + '"'])]
-    assert [row["post_id"] for row in data["rows"]] == newest
+        "SELECT created_at FROM reactions WHERE post_rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?) "
+        "ORDER BY created_at DESC LIMIT 50", ['"' + term + '"'])]
+    assert [row["created_at"] for row in data["rows"]] == newest
     html = (await demo.client.get(f"/demo/reactions?_search={term}")).text
-    assert 'class="facets-approximate"' in html and "estimates" in html
+    assert 'class="facets-approximate"' in html and "estimates" in html and "The number of rows is exact" in html
 
 
 @pytest.mark.parametrize("text", ['Castillo"', "AND", "NEAR(", '""', "a OR", "*", "elec*", "'; DROP TABLE posts; --"])
 @pytest.mark.parametrize("broad", [False, True])
 async def test_any_search_text_is_safe_on_the_search_path(demo, monkeypatch, text, broad):
-    from scraper.web import plugin
+    from scraper.web import search
 
-    if broad:
-        monkeypatch.setattr(plugin, "BROAD_SEARCH", 0)
-        monkeypatch.setattr(plugin, "SEARCH_FACET_SAMPLE", 5)
+    if broad:  # every form: rows asked of the index per reaction, facets and count from a sample
+        for name, value in [("SMALL_SEARCH", 0), ("BROAD_SEARCH", 0), ("EXACT_COUNT", 0), ("PROBE_FACTOR", 0),
+                            ("SEARCH_FACET_SAMPLE", 5)]:
+            monkeypatch.setattr(search, name, value)
     response = await demo.client.get(f"/demo/reactions.json?_search={urllib.parse.quote(text)}")
     # Datasette's escaping makes '""' an empty phrase, which FTS5 refuses: a short 400
     assert response.status_code == (400 if text == '""' else 200), response.text

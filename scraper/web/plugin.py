@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 import urllib.parse
@@ -32,7 +33,7 @@ from datasette.utils.asgi import Base400, Response
 from markupsafe import Markup
 
 from ..reaction_rows import COUNTS_TABLE, FACETS
-from . import charts
+from . import charts, search
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # Exceptions raised by what a request asked for (a value that is not a
@@ -281,14 +282,36 @@ def menu_links(datasette, actor):
 
 
 @hookimpl
-def register_routes():
-    return [(r"^/(?P<database>[^/]+)/-/charts$", charts.charts_page)]
+def register_routes(datasette):
+    # Plugin routes come before Datasette's static mounts: /assets/reactions.css is not a table.
+    not_mounted = "".join(f"(?!{re.escape(path)}/)" for path, _ in datasette.static_mounts)
+    return [
+        (r"^/(?P<database>[^/]+)/-/charts$", charts.charts_page),
+        # Datasette's table route, for the reactions table only: its view
+        # with the count of a search page ours (scraper/web/search.py)
+        (rf"^/{not_mounted}(?!-/)(?P<database>[^/.]+)/(?P<table>reactions)(\.(?P<format>\w+))?$", reactions_table),
+    ]
+
+
+async def reactions_table(datasette, request, send):
+    return await search.ReactionsTableView.as_view(datasette)(request, send)
 
 
 # --- fast facets and searches on the reactions table ----------------------------
 
 
-class CountedColumnFacet(ColumnFacet):
+class _PageFormOfSearch:
+    """A facet of a search page groups every matching row: its SQL gets the
+    search collected by post back, whatever form the page's rows use
+    (see :mod:`scraper.web.search`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.table == search.TABLE and self.sql:
+            self.sql = search.page_sql(self.sql, self.request)
+
+
+class CountedColumnFacet(_PageFormOfSearch, ColumnFacet):
     """Datasette's column facet, except on the reactions table:
 
     - unfiltered (or filtered on one election only), the default facets'
@@ -298,14 +321,17 @@ class CountedColumnFacet(ColumnFacet):
       query that reads the full-text matches once and groups them through
       the index of the reactions by post rowid (which holds the facet
       columns), instead of one query per facet each evaluating the search
-      again and reading every matching row. The counts are exact."""
+      again and reading every matching row. Exact up to
+      ``search.BROAD_SEARCH`` matching posts; beyond, estimated from an
+      evenly spread sample of the matching posts, and marked so."""
 
     async def facet_results(self):
         configs = self.get_configs()
         counted = [c for c in configs if (c["config"].get("column") or c["config"].get("simple")) in FACETS]
         db = self.ds.get_database(self.database)
-        if counted and self.table == "reactions" and _SEARCH_CLAUSE in self.sql:
-            return await self._with_rest(configs, counted, self._searched(db, counted))
+        plan = search.plan_of(self.request)
+        if counted and self.table == search.TABLE and plan and search.search_clause(plan.match) in self.sql:
+            return await self._with_rest(configs, counted, self._searched(db, counted, plan))
         election = self._only_election()
         if election is False or not counted or not await db.table_exists(COUNTS_TABLE):
             return await super().facet_results()
@@ -354,27 +380,19 @@ class CountedColumnFacet(ColumnFacet):
         rows = list(await db.execute(sql, {"facet": column, "election": election, "limit": size + 1}))
         return self._facet(source_and_config, [(value, count) for value, count in rows], size)
 
-    async def _searched(self, db, counted):
+    async def _searched(self, db, counted, plan):
         """The counted facets of a search page, from one grouped query over
         the page's own WHERE clause (the same rows Datasette would group)."""
         from datasette.database import QueryInterrupted
 
         columns = [c["config"].get("column") or c["config"]["simple"] for c in counted]
         where = self.sql.partition(" from reactions ")[2]
-        broad = "+" + _SEARCH_CLAUSE in where
-        # Drive the query from the search's matches (the index by post
-        # rowid), even where the page's rows are read in page order.
-        where = where.replace("+" + _SEARCH_CLAUSE, _SEARCH_CLAUSE)
         params = dict(self.params)
-        if broad:
+        if plan.facets_sampled:
             # A broad search: count the facets over an evenly spread sample
-            # of the matching posts (a post is in it by a hash of its rowid:
-            # the same sample on every request, and no period of the rowids
-            # lines up with it), and give the counts as estimates.
-            matches = (await db.execute(_fts_count_sql(where), self.params)).first()[0]
-            share = min(1.0, SEARCH_FACET_SAMPLE / max(matches, 1))
-            params["_sample_below"] = int(share * 2**32)
-            where = _sampled(where)
+            # of the matching posts, and give the counts as estimates.
+            where = where.replace(search.search_clause(plan.match), search.sampled_clause(plan.match))
+            params["_sample_below"] = plan.sample_below
         listed = ", ".join(f"[{column}]" for column in columns)
         sql = f"select {listed}, count(*) from reactions {where} group by {listed}"
         try:
@@ -383,7 +401,8 @@ class CountedColumnFacet(ColumnFacet):
         except QueryInterrupted:
             return [], columns
         sampled = sum(row[-1] for row in rows.rows)
-        scale = (self.row_count / sampled) if broad and sampled and self.row_count else 1
+        if "_next" not in self.request.args:
+            plan.facet_total = sampled  # every row of the page (or of its sample): the count, for free
         totals = [{} for _ in columns]
         for row in rows.rows:
             n = row[-1]
@@ -393,11 +412,11 @@ class CountedColumnFacet(ColumnFacet):
         size = self.get_facet_size()
         results = []
         for config, counts in zip(counted, totals):
-            if broad:
-                counts = {value: round(n * scale) for value, n in counts.items()}
+            if plan.facets_sampled:
+                counts = {value: round(n / plan.share) for value, n in counts.items()}
             ordered = sorted(counts.items(), key=lambda item: (-item[1], _sort_key(item[0])))
             facet = self._facet(config, ordered[:size + 1], size)
-            if broad:
+            if plan.facets_sampled:
                 facet.update({"approximate": True, "sample": sampled})
             results.append(facet)
         return results, []
@@ -420,33 +439,6 @@ class CountedColumnFacet(ColumnFacet):
         }
 
 
-# A broad search's facets are estimated from about this many matching posts.
-SEARCH_FACET_SAMPLE = 10_000
-
-
-def _search_end(where: str) -> tuple[int, int]:
-    """Where the page's search subquery starts ("select rowid ...") and where
-    its match expression ends, in a WHERE clause."""
-    start = where.index(_SEARCH_CLAUSE) + len("post_rowid in (")
-    after = where.index(_SEARCH_CLAUSE) + len(_SEARCH_CLAUSE)
-    for expression in ("escape_fts(:search)", ":search"):  # Datasette's escaped and raw search modes
-        if where.startswith(expression, after):
-            return start, after + len(expression)
-    raise ValueError("not a search of the reactions page")
-
-
-def _fts_count_sql(where: str) -> str:
-    """How many posts the page's full-text search matches (its subquery alone)."""
-    start, end = _search_end(where)
-    return f"select count(*) from ({where[start:end]})"
-
-
-def _sampled(where: str) -> str:
-    """The page's WHERE clause with its search kept to the sample's posts."""
-    _, end = _search_end(where)
-    return where[:end] + " and (rowid * 2654435761) % 4294967296 < :_sample_below" + where[end:]
-
-
 def _sort_key(value):
     """SQLite's order of values of different kinds: numbers, text, blobs."""
     if isinstance(value, (int, float)):
@@ -456,44 +448,33 @@ def _sort_key(value):
     return (2, 0, str(value))
 
 
+
 @hookimpl(hookwrapper=True)
 def register_facet_classes():
     outcome = yield
-    outcome.force_result([[CountedColumnFacet if klass is ColumnFacet else klass for klass in classes]
+    outcome.force_result([[CountedColumnFacet if klass is ColumnFacet else _in_page_form(klass) for klass in classes]
                           for classes in outcome.get_result()])
 
 
-# A search matching more posts than this reads the reactions in the page's
-# order and keeps those that match (the first page needs a few hundred rows),
-# instead of fetching every match by its post and sorting them all.
-BROAD_SEARCH = 20_000
-_SEARCH_CLAUSE = "post_rowid in (select rowid from posts_fts where posts_fts match "
+def _in_page_form(klass):
+    return type(klass.__name__, (_PageFormOfSearch, klass), {"__doc__": klass.__doc__})
 
 
 @hookimpl(hookwrapper=True, specname="filters_from_request")
-def broad_searches_in_page_order(request, database, table, datasette):
+def reactions_search_plan(request, database, table, datasette):
+    """A search of the reactions table is answered by our plan
+    (:mod:`scraper.web.search`): the rows' form of the search clause in
+    place of Datasette's, and every filter kept for our own count."""
     outcome = yield
-    if table != "reactions" or "_search" not in request.args:
+    if table != search.TABLE or not search.owns_search(request, datasette, database):
         return
+    gathered = []
 
-    def adjusted(original):
-        async def adjust():
+    def planned(original):
+        async def plan():
             arguments = await await_me_maybe(original)
-            clauses = getattr(arguments, "where_clauses", None) or []
-            for i, clause in enumerate(clauses):
-                if clause.startswith(_SEARCH_CLAUSE) and await _is_broad(datasette, database, clause, arguments.params):
-                    clauses[i] = "+" + clause  # no index on post_rowid: the page's own order instead
+            await search.plan_search(request, datasette, database, gathered, arguments)
             return arguments
-        return adjust
+        return plan
 
-    outcome.force_result([adjusted(original) for original in outcome.get_result()])
-
-
-async def _is_broad(datasette, database, clause, params) -> bool:
-    matches = clause[len("post_rowid in ("):-1]
-    try:
-        count = (await datasette.get_database(database).execute(
-            f"SELECT count(*) FROM ({matches} LIMIT {BROAD_SEARCH + 1})", params)).first()[0]
-    except Exception:  # a search SQLite refuses: the page's own query reports it
-        return False
-    return count > BROAD_SEARCH
+    outcome.force_result([planned(original) for original in outcome.get_result()])
