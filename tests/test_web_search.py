@@ -170,3 +170,34 @@ def test_the_form_follows_how_many_posts_match():
     assert search.rows_form(500_000, 10**6, 50, page_order=True) == "probe"
     assert search.rows_form(500_000, 10**6, 1000, page_order=True) == "order"  # a long page: many questions
     assert search.rows_form(500_000, 10**6, 50, page_order=False) == "post"  # a sort no index holds
+
+
+async def test_a_filter_keeping_many_rows_counts_its_facets_from_a_marked_sample(demo, demo_db, monkeypatch):
+    from scraper.web import plugin
+
+    conn = sqlite3.connect(demo_db)
+    country, kept = conn.execute(
+        "SELECT country, count(*) FROM reactions GROUP BY country ORDER BY 2 DESC LIMIT 1").fetchone()
+    exact = dict(conn.execute("SELECT platform, count(*) FROM reactions WHERE country = ? GROUP BY platform",
+                              [country]).fetchall())
+    query = "/demo/reactions.json?country=" + urllib.parse.quote(country)
+    # few enough rows: Datasette's exact facets, nothing marked
+    data = (await demo.client.get(query)).json()
+    assert {v["value"]: v["count"] for v in data["facet_results"]["platform"]["results"]} == exact
+    assert "approximate" not in data["facet_results"]["platform"]
+    # more rows than counted exactly, sampled from the whole table (share 1: the estimate is exact)
+    monkeypatch.setattr(plugin, "FILTER_EXACT_UP_TO", 0)
+    monkeypatch.setattr(plugin, "FILTER_SAMPLE", 10**9)
+    data = (await demo.client.get(query)).json()
+    facet = data["facet_results"]["platform"]
+    assert facet["approximate"] is True and facet["sample"] == kept
+    assert {v["value"]: v["count"] for v in facet["results"]} == exact
+    assert data["filtered_table_rows_count"] == kept  # (the rows' count stays Datasette's, exact)
+    # a real sample: estimates near the counts, said to be estimates on the page
+    monkeypatch.setattr(plugin, "FILTER_SAMPLE", 1000)
+    data = (await demo.client.get(query)).json()
+    facet = data["facet_results"]["platform"]
+    assert facet["approximate"] is True and 0 < facet["sample"] < kept
+    assert abs(sum(v["count"] for v in facet["results"]) - kept) < kept * 0.5
+    html = (await demo.client.get(query.replace(".json", ""))).text
+    assert "This filter keeps many" in html

@@ -40,6 +40,12 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # number, SQL or a search that SQLite refuses): the client's error.
 CLIENT_ERRORS = (ValueError, OverflowError, UnicodeError, LookupError, sqlite3.Error)
 # The reactions table view, one click from the cards: about ten columns.
+# A filtered page keeping more rows than this counts its facets from a sample
+# of about FILTER_SAMPLE rows of the table (hashed post rowids), marked approximate.
+FILTER_EXACT_UP_TO = 50_000  # (as search pages count exactly up to 50,000 matching posts)
+FILTER_SAMPLE = 10_000
+FILTER_SAMPLED = " and ([post_rowid] * 2654435761) % 4294967296 < :_sample_below"
+
 TABLE_VIEW_COLUMNS = ("created_at", "author", "country", "role", "platform", "text", "reaction_type", "timing",
                       "hours_after_result", "language", "url")
 
@@ -333,6 +339,12 @@ class CountedColumnFacet(_PageFormOfSearch, ColumnFacet):
         if counted and self.table == search.TABLE and plan and search.search_clause(plan.match) in self.sql:
             return await self._with_rest(configs, counted, self._searched(db, counted, plan))
         election = self._only_election()
+        if election is False and counted and self.table == search.TABLE and plan is None:
+            share = await self._broad_filter_share(db)
+            if share is not None:
+                where = self.sql.partition(" from reactions ")[2] + FILTER_SAMPLED
+                params = {**self.params, "_sample_below": int(share * 2**32)}
+                return await self._with_rest(configs, counted, self._grouped(db, counted, where, params, share))
         if election is False or not counted or not await db.table_exists(COUNTS_TABLE):
             return await super().facet_results()
         return await self._with_rest(configs, counted, self._all_counted(db, counted, election))
@@ -383,9 +395,6 @@ class CountedColumnFacet(_PageFormOfSearch, ColumnFacet):
     async def _searched(self, db, counted, plan):
         """The counted facets of a search page, from one grouped query over
         the page's own WHERE clause (the same rows Datasette would group)."""
-        from datasette.database import QueryInterrupted
-
-        columns = [c["config"].get("column") or c["config"]["simple"] for c in counted]
         where = self.sql.partition(" from reactions ")[2]
         params = dict(self.params)
         if plan.facets_sampled:
@@ -393,16 +402,55 @@ class CountedColumnFacet(_PageFormOfSearch, ColumnFacet):
             # of the matching posts, and give the counts as estimates.
             where = where.replace(search.search_clause(plan.match), search.sampled_clause(plan.match))
             params["_sample_below"] = plan.sample_below
+        results, timed_out, sampled = await self._grouped_counts(
+            db, counted, where, params, plan.share if plan.facets_sampled else None)
+        if "_next" not in self.request.args and not timed_out:
+            plan.facet_total = sampled  # every row of the page (or of its sample): the count, for free
+        return results, timed_out
+
+    async def _broad_filter_share(self, db) -> float | None:
+        """A filtered page (not a search, not one election): None when it
+        keeps few enough rows for Datasette to count its facets exactly;
+        else the share of the table to sample them from (about
+        ``FILTER_SAMPLE`` rows of the whole table, so that a filter keeping
+        most rows is counted from that many and not from all of them)."""
+        from datasette.database import QueryInterrupted
+
+        where = self.sql.partition(" from reactions ")[2]
+        try:
+            capped = await db.execute(
+                f"select count(*) from (select 1 from reactions {where} limit {FILTER_EXACT_UP_TO + 1})", self.params,
+                custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+        except QueryInterrupted:
+            capped = None
+        if capped is not None and capped.first()[0] <= FILTER_EXACT_UP_TO:
+            return None
+        if not await db.table_exists(COUNTS_TABLE):
+            return None
+        total = (await db.execute(
+            f"SELECT coalesce(sum(n), 0) FROM [{COUNTS_TABLE}] WHERE facet = 'election'")).first()[0]
+        return min(1.0, FILTER_SAMPLE / max(total, 1))
+
+    async def _grouped(self, db, counted, where, params, share):
+        results, timed_out, _ = await self._grouped_counts(db, counted, where, params, share)
+        return results, timed_out
+
+    async def _grouped_counts(self, db, counted, where, params, share):
+        """The counted facets from one grouped query over ``where``; with a
+        ``share`` (the rows are a sample), the counts are scaled to
+        estimates and marked approximate. Returns the facets, those that
+        timed out, and the rows grouped."""
+        from datasette.database import QueryInterrupted
+
+        columns = [c["config"].get("column") or c["config"]["simple"] for c in counted]
         listed = ", ".join(f"[{column}]" for column in columns)
         sql = f"select {listed}, count(*) from reactions {where} group by {listed}"
         try:
             rows = await db.execute(sql, params, truncate=False,
                                     custom_time_limit=self.ds.setting("facet_time_limit_ms"))
         except QueryInterrupted:
-            return [], columns
+            return [], columns, 0
         sampled = sum(row[-1] for row in rows.rows)
-        if "_next" not in self.request.args:
-            plan.facet_total = sampled  # every row of the page (or of its sample): the count, for free
         totals = [{} for _ in columns]
         for row in rows.rows:
             n = row[-1]
@@ -412,14 +460,14 @@ class CountedColumnFacet(_PageFormOfSearch, ColumnFacet):
         size = self.get_facet_size()
         results = []
         for config, counts in zip(counted, totals):
-            if plan.facets_sampled:
-                counts = {value: round(n / plan.share) for value, n in counts.items()}
+            if share is not None:
+                counts = {value: round(n / share) for value, n in counts.items()}
             ordered = sorted(counts.items(), key=lambda item: (-item[1], _sort_key(item[0])))
             facet = self._facet(config, ordered[:size + 1], size)
-            if plan.facets_sampled:
+            if share is not None:
                 facet.update({"approximate": True, "sample": sampled})
             results.append(facet)
-        return results, []
+        return results, [], sampled
 
     def _facet(self, source_and_config, rows, size) -> dict:
         """A facet's result as Datasette gives it, from (value, count) pairs in order."""
