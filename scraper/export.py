@@ -716,6 +716,8 @@ def _resource(table: _Table, format_name: str, folder: Path, tables_meta: dict, 
     }
     if format_name != "parquet":
         resource["encoding"] = "utf-8"
+    if format_name == "csv":
+        resource["dialect"] = dict(export_csv.DIALECT)  # quoting: see scraper/export_csv.py
     resource.update(_file_integrity(folder / table.path, digests))
     resource["schema"] = _table_schema(table, meta.get("columns", {}), exported)
     return resource
