@@ -15,11 +15,13 @@ the selected posts. Everything is read in one snapshot, streamed in batches
 with no clock time inside, so the same archive and options give
 byte-identical files. Nothing is read from the environment.
 
-For speed (benchmarks/bench_export.py), with the same bytes: the reactions
-are read from the ``reactions`` table (kept current at write time, see
-scraper/reaction_rows.py) in the order of an index; CSV is made a column of
-a batch at a time, as csv.writer would write it (see csv_lines); each file
-is hashed as it is written; and the selected posts are listed once.
+For speed (benchmarks/bench_export.py, bench_browse.py's export-csv): the
+reactions are read from the ``reactions`` table (kept current at write time,
+see scraper/reaction_rows.py) in the order of an index; CSV lines are made
+by SQLite, one string per row (scraper/export_csv.py, which also describes
+the dialect), or for a table of one column a column of a batch at a time
+(csv_lines); each file is hashed as it is written; and the selected posts
+are listed once.
 """
 
 from __future__ import annotations
@@ -396,7 +398,8 @@ class _DataFile:
 
 
 # --- CSV ----------------------------------------------------------------------
-# The bytes are those of csv.writer(file, lineterminator="\n") (QUOTE_MINIMAL),
+# For the tables SQLite does not write (scraper/export_csv.py: one column, or
+# over 120). The bytes are those of csv.writer(file, lineterminator="\n") (QUOTE_MINIMAL),
 # made a column of a batch at a time: csv.writer looks at every character of
 # every field on its own, about 10 us for a row of the reactions table, where
 # one scan of a whole column says whether any of its values needs quotes.
