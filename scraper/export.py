@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import itertools
 import json
-import operator
 import os
 import re
 import shutil
@@ -605,40 +603,10 @@ def dehydrated_id(platform: str, native_id: str | None, url: str | None) -> str 
     return None
 
 
-DEHYDRATED_ID_FUNCTION = "reaction_archive_dehydrated_id"
-
-
-def dehydrated_id_sql(platform: str, native_id: str, url: str) -> str:
-    """:func:`dehydrated_id` as an SQL expression of the three columns, so the
-    id lists need no Python call per post (0.3 s of 0.36 s at 100k posts).
-    GLOB and instr keep Python's meaning only for ASCII text without NUL
-    (``str.isdigit`` and ``\\d`` take any Unicode digit; GLOB ends a value
-    at NUL): ``length`` counts characters up to a NUL and the blob every
-    byte, so a native id that is not such text goes to
-    :func:`dehydrated_id` itself. The prefix checks of ``url`` are exact on
-    any text (a prefix of ASCII characters, no NUL in it)."""
-    slash = f"instr({native_id}, '/')"
-    return (
-        f"CASE WHEN {native_id} IS NULL OR {native_id} = '' THEN NULL "
-        f"WHEN typeof({native_id}) != 'text' OR length({native_id}) != length(CAST({native_id} AS BLOB)) "
-        f"THEN {DEHYDRATED_ID_FUNCTION}({platform}, {native_id}, {url}) "
-        f"WHEN {platform} = 'x' THEN CASE WHEN {native_id} NOT GLOB '*[^0-9]*' THEN {native_id} END "
-        f"WHEN {platform} = 'bluesky' THEN CASE WHEN {native_id} GLOB 'at://*' THEN {native_id} END "
-        f"WHEN {platform} = 'mastodon' THEN CASE "
-        f"WHEN {native_id} GLOB 'https://*' OR {native_id} GLOB 'http://*' THEN {native_id} "
-        f"WHEN {url} GLOB 'https://*' OR {url} GLOB 'http://*' THEN {url} END "
-        f"WHEN {platform} = 'telegram' THEN CASE "
-        f"WHEN {slash} > 1 AND substr({native_id}, 1, {slash} - 1) NOT GLOB '*[^A-Za-z0-9_]*' "
-        f"AND substr({native_id}, {slash} + 1) != '' AND substr({native_id}, {slash} + 1) NOT GLOB '*[^0-9]*' "
-        f"THEN 'https://t.me/' || {native_id} "
-        f"WHEN {url} GLOB 'https://t.me/*' THEN {url} END "
-        "END"
-    )
-
-
 class _IdLists:
-    """ids/<platform>.txt for the selected posts, in posting order, each id
-    made by SQLite (:func:`dehydrated_id_sql`)."""
+    """ids/<platform>.txt for the selected posts, in posting order, written as
+    the posts come: from the pass over the reactions when that pass meets
+    each post once in posting order (one election), else from a query."""
 
     def __init__(self, folder: Path, digests: dict[Path, str], opened: ExitStack):
         self.folder = folder
@@ -647,32 +615,32 @@ class _IdLists:
         self.files: dict[str, _DataFile] = {}
         self.counts: dict[str, int] = {}
 
-    def add(self, platform: str, lines: list[str]) -> None:
-        """Lines (an id and a line end) of one platform's posts."""
-        if platform not in self.files:
-            (self.folder / "ids").mkdir(exist_ok=True)
-            path = self.folder / "ids" / f"{platform}.txt"
-            self.files[platform] = self.opened.enter_context(_DataFile(path, self.digests))
-        self.files[platform].write("".join(lines))
-        self.counts[platform] = self.counts.get(platform, 0) + len(lines)
+    def add(self, posts) -> None:
+        """(platform, native_id, url) of posts with an id of their own
+        (id_is_derived = 0) on a platform with a list."""
+        lines: dict[str, list[str]] = {}
+        for platform, native_id, url in posts:
+            value = dehydrated_id(platform, native_id, url)
+            if value is not None:
+                lines.setdefault(platform, []).append(value + "\n")
+        for platform, values in lines.items():
+            if platform not in self.files:
+                (self.folder / "ids").mkdir(exist_ok=True)
+                path = self.folder / "ids" / f"{platform}.txt"
+                self.files[platform] = self.opened.enter_context(_DataFile(path, self.digests))
+            self.files[platform].write("".join(values))
+            self.counts[platform] = self.counts.get(platform, 0) + len(values)
 
     def add_selected(self, db, selection: _Selection) -> None:
-        """The posts with an id of their own (id_is_derived = 0) on a
-        platform with a list."""
         platforms = tuple(ID_LIST_TITLES)
-        db.conn.create_function(DEHYDRATED_ID_FUNCTION, 3, dehydrated_id, deterministic=True)
-        value = dehydrated_id_sql("p.platform", "p.native_id", "p.url")
         cursor = db.execute(
-            f"SELECT p.platform, ({value}) || char(10) FROM {selection.posts()} "
+            f"SELECT p.platform, p.native_id, p.url FROM {selection.posts()} "
             f"WHERE p.id_is_derived = 0 AND p.platform IN ({', '.join('?' * len(platforms))}) "
             f"ORDER BY {selection.posts_order(by_platform=True)}",
             platforms,
         )
         for batch in iter(lambda: cursor.fetchmany(BATCH_SIZE), []):
-            for platform, rows in itertools.groupby(batch, key=operator.itemgetter(0)):
-                lines = [line for _, line in rows if line is not None]  # NULL: no id of its own
-                if lines:
-                    self.add(platform, lines)
+            self.add(batch)
 
     def written(self) -> dict[str, int]:
         """Ids per platform, in platform order (as datapackage.json lists them)."""

@@ -5,15 +5,12 @@ import hashlib
 import io
 import json
 import socket
-import sqlite3
 import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from scraper.cli import cli
@@ -368,20 +365,6 @@ def test_a_post_without_its_id_is_in_no_list(peru_archive, tmp_path):
 def test_dehydrated_id_per_platform(platform, native_id, url, expected):
     assert dehydrated_id(platform, native_id, url) == expected
 
-
-
-_ID_ALPHABET = st.sampled_from(list("09az_AZ/:.@-") + ["at://", "https://", "http://", "https://t.me/", "\x00", "٣", "²", "é", "\n"])
-_ID_TEXT = st.lists(_ID_ALPHABET, max_size=6).map("".join) | st.text(max_size=8)
-
-
-@settings(max_examples=300, deadline=None)
-@given(platform=st.sampled_from(["x", "bluesky", "mastodon", "telegram", "facebook"]),
-       native_id=st.none() | _ID_TEXT, url=st.none() | _ID_TEXT)
-def test_dehydrated_id_in_sql_means_what_python_means(platform, native_id, url):
-    conn = sqlite3.connect(":memory:")
-    conn.create_function(export_module.DEHYDRATED_ID_FUNCTION, 3, dehydrated_id, deterministic=True)
-    sql = export_module.dehydrated_id_sql("?1", "?2", "?3")
-    assert conn.execute(f"SELECT {sql}", (platform, native_id, url)).fetchone()[0] == dehydrated_id(platform, native_id, url)
 
 # --- determinism, checksums, memory, secrets ---------------------------------------------------
 
