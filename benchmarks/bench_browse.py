@@ -152,11 +152,14 @@ def export_beside_sqlite3(db: Path, workdir: Path, log, posts: int, reactions: i
     theirs = min((measure.run(["sh", "-c", f'"{cli}" -csv -header "{db}" "{sql}" > "{target}"'], cwd=workdir)
                   for _ in range(2)), key=lambda r: r.seconds)
     ratio = ours.seconds / theirs.seconds
-    log(f"  export-csv: {ours.seconds:.2f} s; sqlite3 -csv {theirs.seconds:.2f} s; ratio {ratio:.2f}")
+    cpu_ratio = ours.cpu_seconds / theirs.cpu_seconds
+    log(f"  export-csv: {ours.seconds:.2f} s ({ours.cpu_seconds:.2f} s CPU); sqlite3 -csv {theirs.seconds:.2f} s "
+        f"({theirs.cpu_seconds:.2f} s CPU); ratio {ratio:.2f} (CPU {cpu_ratio:.2f})")
     shutil.rmtree(out, ignore_errors=True)
     target.unlink()
     return [{"variant": "export-csv", "posts": posts, "reactions": reactions, "ms": round(ours.seconds * 1000),
-             "status": 0, "reference": f"sqlite3 -csv {theirs.seconds * 1000:,.0f} ms, ratio {ratio:.2f}"}]
+             "status": 0, "reference": f"sqlite3 -csv {theirs.seconds * 1000:,.0f} ms, ratio {ratio:.2f} "
+                                       f"(CPU {ours.cpu_seconds:.2f} / {theirs.cpu_seconds:.2f} s = {cpu_ratio:.2f})"}]
 
 
 def table(results: list[dict]) -> str:

@@ -553,8 +553,8 @@ FILTERS = [
 
 @pytest.mark.parametrize("filters", FILTERS)
 def test_filtered_exports_hold_the_rows_the_filters_select(roles_archive, tmp_path, filters):
-    """The reactions table read with the filters' WHERE, in export order, as
-    csv.writer writes it; the posts are those of the selected reactions.
+    """The reactions table read with the filters' WHERE, in export order, in
+    the export's dialect; the posts are those of the selected reactions.
     (Exports read the table since migration m008: no other path to agree with.)"""
     chosen = ExportFilters(**filters).normalised()
     export_package(roles_archive, tmp_path / "out", tables=OTHER_TABLES, filters=chosen)
@@ -564,11 +564,27 @@ def test_filtered_exports_hold_the_rows_the_filters_select(roles_archive, tmp_pa
     reactions = db.execute(f"SELECT {', '.join('r.' + c for c in columns)} FROM reactions r WHERE {where} "
                            "ORDER BY r.election, r.created_at, r.post_id", params).fetchall()
     assert reactions, filters  # each filter selects something in this fixture
-    assert (tmp_path / "out" / "data" / "reactions.csv").read_bytes() == csv_writer_bytes(reactions, columns)
+    assert (tmp_path / "out" / "data" / "reactions.csv").read_bytes() == dialect_bytes(reactions, columns)
     posts = db.execute(f"SELECT * FROM posts WHERE id IN (SELECT r.post_id FROM reactions r WHERE {where}) "
                        "ORDER BY created_at, id", params)
     header = [d[0] for d in posts.description]
-    assert (tmp_path / "out" / "data" / "posts.csv").read_bytes() == csv_writer_bytes(posts, header)
+    assert (tmp_path / "out" / "data" / "posts.csv").read_bytes() == dialect_bytes(posts, header)
+
+
+def dialect_bytes(rows, header) -> bytes:
+    """The export's CSV dialect (docs/exporting.md), written here on its own:
+    every text quoted with quotes doubled, NULL an empty field, numbers as
+    Python writes them, LF line ends."""
+
+    def field(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return '"' + value.replace('"', '""') + '"'
+        return repr(value) if isinstance(value, float) else str(value)
+
+    lines = [",".join(header)] + [",".join(map(field, row)) for row in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def csv_writer_bytes(rows, header) -> bytes:
@@ -579,15 +595,25 @@ def csv_writer_bytes(rows, header) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def test_tables_are_what_csv_writer_writes(roles_archive, tmp_path):
+def test_tables_are_written_in_the_dialect(roles_archive, tmp_path):
     export_package(roles_archive, tmp_path / "out", tables=OTHER_TABLES)
     db = roles_archive.db
     columns = view_columns(roles_archive)
     reactions = db.execute(f"SELECT {', '.join(columns)} FROM reactions ORDER BY election, created_at, post_id")
-    assert (tmp_path / "out" / "data" / "reactions.csv").read_bytes() == csv_writer_bytes(reactions, columns)
+    assert (tmp_path / "out" / "data" / "reactions.csv").read_bytes() == dialect_bytes(reactions, columns)
     posts = db.execute("SELECT * FROM posts WHERE id IN (SELECT post_id FROM reactions) ORDER BY created_at, id")
     header = [d[0] for d in posts.description]
-    assert (tmp_path / "out" / "data" / "posts.csv").read_bytes() == csv_writer_bytes(posts, header)
+    assert (tmp_path / "out" / "data" / "posts.csv").read_bytes() == dialect_bytes(posts, header)
+    # every table read back by csv.reader gives the values csv.writer's files gave
+    for name in TABLES:
+        path = tmp_path / "out" / "data" / f"{name}.csv"
+        source = export_module.READ_FROM.get(name, name)
+        sql, params = export_module._table_query(name, export_module._columns(db, source)[0],
+                                                  ExportFilters(), export_module._Selection("temp.every_post"))
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS every_post AS SELECT DISTINCT post_id FROM reactions")
+        expected = csv_writer_bytes(db.execute(sql, params), []).decode("utf-8")[1:]
+        with path.open(encoding="utf-8", newline="") as file:
+            assert list(csv.reader(file))[1:] == list(csv.reader(io.StringIO(expected, newline=""))), name
 
 
 TRICKY_VALUES = [
