@@ -59,11 +59,17 @@ def _all_failed(archive, run_id: int, result) -> str:
     """Every record failed: how many, and why the first did (which is the
     whole story when the reader described the input in one error)."""
     errors = result.stats.parse_errors
-    first = archive.db.execute(
-        "SELECT reason FROM parse_errors WHERE run_id = ? AND source_id = ? ORDER BY id LIMIT 1",
-        [run_id, result.source_id],
-    ).fetchone()
-    said = f": {first[0]}" if first else ""
+    # The stream's own first reason: an input imported again records no error
+    # twice (they are still unresolved from the first time), so this run's
+    # rows may hold none.
+    reason = getattr(result.stats, "first_error", None)
+    if reason is None:
+        first = archive.db.execute(
+            "SELECT reason FROM parse_errors WHERE run_id = ? AND source_id = ? ORDER BY id LIMIT 1",
+            [run_id, result.source_id],
+        ).fetchone()
+        reason = first[0] if first else None
+    said = f": {reason}" if reason else ""
     if errors == 1:
         return f"no post read, 1 parse error{said}"
     return f"no post read, {errors} parse errors (see parse_errors), the first{said}"

@@ -215,6 +215,17 @@ def test_wrong_platform_json_says_what_it_is_and_the_command_fails(tmp_path):
     assert reason.startswith("a JSON object with keys account, card, content")
 
 
+def test_a_failed_input_imported_again_still_says_what_it_is(tmp_path):
+    """The second import records no parse error twice (the first is still
+    unresolved), and its summary line still says why it failed."""
+    db = tmp_path / "a.db"
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["import", "bluesky-feed", str(MASTODON / "status.json"), "--db", str(db)])
+        assert result.exit_code == 2, result.output
+        assert "it looks like a Mastodon status, read by 'reactions import mastodon-statuses'" in result.output
+    assert len(parse_errors(Archive(db))) == 1
+
+
 def test_one_failed_input_among_others_exits_1(tmp_path):
     db = tmp_path / "a.db"
     result = CliRunner().invoke(cli, ["import", "mastodon-statuses", str(MASTODON / "status.json"),

@@ -85,6 +85,10 @@ class StoreStats:
     resolved_errors: int = 0  # parse errors a reprocess could read at last
     post_ids: list[str] = field(default_factory=list)  # filled only when asked (keep_ids)
     keep_ids: bool = True
+    # Why the stream's first bad item failed, whether or not its parse error
+    # was written now: one already recorded (the same file imported again) is
+    # not written twice, and the summary line still has to say why.
+    first_error: str | None = None
 
     COUNTERS = ("items", "new_posts", "new_versions", "unchanged", "parse_errors", "relevant", "deleted")
 
@@ -92,6 +96,8 @@ class StoreStats:
         for name in self.COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.post_ids.extend(other.post_ids)
+        if self.first_error is None:
+            self.first_error = other.first_error
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.COUNTERS}
@@ -174,11 +180,13 @@ class Writer:
                 self._record_parse_error(run_id, entry.reason, entry.location, entry.source_id, entry.fetched_url,
                                          self.payloads.keep_text(entry.payload, "unparsed", self._now), None)
                 stats.parse_errors += 1
+                stats.first_error = stats.first_error or entry.reason
             elif entry.failure is not None:
                 item = entry.item
                 self._record_parse_error(run_id, entry.failure, item.location, item.source_id, item.fetched_url,
                                          self.payloads.keep(entry.raw, self._now), item.format)
                 stats.parse_errors += 1
+                stats.first_error = stats.first_error or entry.failure
             else:
                 read.append(entry)
         self._look_up(read)
