@@ -43,7 +43,7 @@ from ..normalise import (
 )
 from ..shapes import describe_text, not_this_shape
 from . import ItemStream, RecheckTarget, ScrapeRequest, Unparsed
-from .decoding import loads, read_element, read_whole, too_large
+from .decoding import looks_like_jsonl, loads, read_element, read_whole, too_large
 from .filestream import numbered_lines, open_text
 
 TOKEN_ENV = "X_BEARER_TOKEN"
@@ -858,7 +858,9 @@ def _oembed_byline(quote, paragraph, date_link):
 def _json_records(path: str) -> Iterator[tuple[str, str]]:
     """(location, text) per record: a whole-file JSON object, each element of a
     JSON array, or else each non-empty line (JSONL). A file too large to
-    read whole is read as JSONL, a line at a time."""
+    read whole is read as JSONL, a line at a time. A file that is neither
+    (a pretty-printed answer cut short) is one record, so one parse error,
+    not one per line of its indentation."""
     if too_large(path):
         with open_text(path) as stream:
             for number, line in numbered_lines(stream):
@@ -876,7 +878,11 @@ def _json_records(path: str) -> Iterator[tuple[str, str]]:
         for index, record in enumerate(whole):
             yield f"{path}[{index}]", _json_payload(record)
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    if whole is None and text.strip() and not looks_like_jsonl(lines):
+        yield path, text
+        return
+    for number, line in enumerate(lines, start=1):
         if line.strip():
             yield f"{path}:{number}", line
 
