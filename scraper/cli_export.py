@@ -43,7 +43,8 @@ OTHER_TABLES = tuple(t for t in TABLES if t != "reactions")
 @click.option("--partition", default=None, metavar="COLUMNS",
               help="With --format parquet: write the reactions in a Hive layout, one folder level per column "
                    "(data/reactions/election=.../platform=.../month=.../part-0.parquet) for DuckDB, Spark and "
-                   "BigQuery; columns from election, platform, month, country_code, role_kind, language.")
+                   "BigQuery; columns from election, platform, month, country_code, role_kind, language, reaction_type, "
+                   "milestone.")
 def export_command(folder, db_path, format_name, tables, elections, countries, role_kinds, platforms, languages,
                    since, until, overwrite, partition):
     """Export reactions as a Frictionless Data Package in FOLDER: the tables

@@ -52,8 +52,7 @@ def merge_posts(merger, src: str) -> tuple[int, int]:
         "ORDER BY v.id")
     merged = 0
     for (post_id,) in db.execute(_differing_sql(src, columns)).fetchall():
-        _merge_post(merger, src, post_id, columns)
-        merged += 1
+        merged += _merge_post(merger, src, post_id, columns)
     return added, merged
 
 
@@ -72,28 +71,41 @@ def _differing_sql(src: str, columns: list[str]) -> str:
     )
 
 
-def _merge_post(merger, src: str, post_id: str, columns: list[str]) -> None:
+def _merge_post(merger, src: str, post_id: str, columns: list[str]) -> bool:
+    """Merge one post both archives hold; False when the output already
+    holds everything the input has of it (its row differs only because an
+    earlier merge filled the output's gaps or took a later state): then
+    nothing is written, refreshed or classified again, so that merging an
+    archive a second time changes nothing."""
+    from .archive.versions import VERSION_COLUMNS
+
     db = merger.db
     listed = ", ".join(columns)
     mine = dict(zip(columns, db.execute(f"SELECT {listed} FROM main.posts WHERE id = ?", [post_id]).fetchone()))
     theirs = dict(zip(columns, db.execute(f"SELECT {listed} FROM {src}.posts WHERE id = ?", [post_id]).fetchone()))
     mapped = db.execute("SELECT out_id FROM temp.merge_accounts WHERE src_id = ?", [theirs["account_id"]]).fetchone()
     theirs["account_id"] = mapped[0] if mapped else None
-    row, states = merge_post_rows(mine, theirs, post_states(db, "main", mine), post_states(db, src, theirs))
+    my_states = post_states(db, "main", mine)
+    row, states = merge_post_rows(mine, theirs, my_states, post_states(db, src, theirs))
     changed = {c: row[c] for c in columns if c != "id" and row[c] != mine[c]}
+
+    def kept(found: list[dict]) -> list[tuple]:
+        return [tuple(state[c] for c in VERSION_COLUMNS[1:]) for state in found]
+
+    if not changed and kept(states) == kept(my_states):
+        return False
     if changed:
         db.execute(f"UPDATE main.posts SET {', '.join(f'{c} = ?' for c in changed)} WHERE id = ?",
                    [*changed.values(), post_id])
     db.execute("DELETE FROM main.post_versions WHERE post_id = ?", [post_id])
     if len(states) > 1:
-        from .archive.versions import VERSION_COLUMNS
-
         db.conn.executemany(
             f"INSERT INTO main.post_versions ({', '.join(VERSION_COLUMNS)}) "
             f"VALUES ({', '.join('?' for _ in VERSION_COLUMNS)})",
             [[post_id, *[state[c] for c in VERSION_COLUMNS[1:]]] for state in states])
     merger.mark_for_refresh("SELECT ?", [post_id])
     db.execute("INSERT OR IGNORE INTO temp.merge_reclassify (id) VALUES (?)", [post_id])  # (text, mentions, language)
+    return True
 
 
 def join_quotes(merger) -> int:

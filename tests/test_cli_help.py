@@ -69,3 +69,11 @@ def test_help_and_version_load_no_archive_code(arguments):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_export_help_names_every_partition_column():
+    from scraper.partitioned import PARTITION_COLUMNS
+
+    result = CliRunner().invoke(cli, ["export", "--help"], terminal_width=200)
+    help_text = " ".join(result.output.split())
+    assert all(name in help_text for name in PARTITION_COLUMNS), help_text

@@ -360,3 +360,15 @@ def test_a_group_of_countries_is_asked_by_membership(fake, tmp_path):
     assert result.exit_code == 0, result.output
     assert "wdt:P463 wd:Q1065" in fake.queries[0]
     assert "Wikidata item Q99990904 has ISO code 'XK', which is not in our countries table; left out" in result.output
+
+
+def test_a_position_nobody_holds_is_named_in_a_note(fake, tmp_path):
+    """--position with a QID the service knows no holder of (mistyped, or
+    vacant since the date) is said, never a silent nothing."""
+    result = build(fake, tmp_path, "--position", "Q99990199=minister")
+    assert result.exit_code == 0, result.output
+    assert ("note: position Q99990199: Wikidata names no holder (P39) since 2016-01-01; it has no label either: "
+            "is the QID right?") in result.output
+    assert "position Q99990950" not in result.output  # a position with a holder: no note
+    leaders = load_roster_file(tmp_path / "latam.yml").leaders
+    assert "gustavo-ilusorio" in {leader.id for leader in leaders}

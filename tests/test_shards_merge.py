@@ -596,3 +596,34 @@ def test_a_dangling_account_reference_becomes_null_never_another_account(tmp_pat
     combine.merge_archives(out, [first])
     assert Archive(out).db.execute("SELECT account_id FROM posts WHERE id = ?", [post_id]).fetchone() == (None,)
     assert Archive(out).db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_an_archive_merged_again_writes_nothing_where_the_output_filled_its_posts(tmp_path, valdoria_config):
+    """A post both inputs hold is merged once: the output's row takes gaps
+    from the other input, so it no longer equals either input's. Merging
+    one of them again must find nothing to do: no post counted as merged,
+    no state rewritten, no class made again (its time would change)."""
+    from scraper.scrape import import_file
+
+    imports = ROOT / "tests" / "fixtures" / "imports"
+    first = imported(tmp_path / "a.db", valdoria_config, imports / "twarc2-search.jsonl")
+    second = Archive(tmp_path / "b.db")
+    second.migrate()
+    second.load_config(valdoria_config)
+    result = import_file(second, "x-v1-json", str(imports / "x-v1-tweets.jsonl"), config=valdoria_config, workers=0)
+    assert result.status == "ok", result.error
+    out = tmp_path / "out.db"
+    merged = combine.merge_archives(out, [first, second.path])
+    assert sum(found.counts["posts_merged"] for found in merged.inputs) >= 1  # the case: posts both hold
+
+    def held() -> dict[str, list]:
+        with sqlite3.connect(out) as conn:
+            return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                    for table in ("posts", "post_versions", "reaction_classes", "reactions", "captures")}
+
+    before = held()
+    for again in ([first], [second.path], [second.path, first]):
+        result = combine.merge_archives(out, again)
+        assert [(found.counts["posts"], found.counts["posts_merged"]) for found in result.inputs] == \
+            [(0, 0)] * len(again)
+        assert held() == before

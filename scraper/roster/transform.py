@@ -216,6 +216,19 @@ def transform_positions(rows, kinds: dict[str, str]) -> dict[str, Office]:
     return positions
 
 
+def held_offices(rows, since: date) -> set[str]:
+    """The offices that some answer row of the holders' query names a
+    holder of (P39 statements) on or after ``since``."""
+    held = set()
+    for row in rows:
+        if _text(row, "source") != "P39" or _qid(row, "person") is None:
+            continue
+        end = wikidata_time(row.get("end"), row.get("endPrecision"))
+        if end is None or _last_day(end) >= since:
+            held.add(_qid(row, "office"))
+    return held
+
+
 def _default_title(kind: str, country_label: str) -> str:
     return {
         "head_of_state": f"Head of state of {country_label}",

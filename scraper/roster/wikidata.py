@@ -49,6 +49,7 @@ from .sparql import QueryTimeout, SparqlFormatError, SparqlResult, looks_like_ti
 from .transform import (
     WikidataPerson,
     build_people,
+    held_offices,
     transform_countries,
     transform_holders,
     transform_people,
@@ -341,6 +342,13 @@ def roster_from_wikidata(service: QueryService, selection: Selection, today: dat
                           lambda batch: _describe([name for name, _, _ in batch]))
     answers += found
     holders = transform_holders(_rows(found), offices, countries, since)
+    held = held_offices(_rows(found), since)
+    for qid, office in sorted(positions.items()):
+        if qid not in held:  # (never a silent nothing: a mistyped QID, or a position vacant since the date)
+            unlabelled = office.label == qid
+            notes.append(f"position {qid}" + ("" if unlabelled else f" ({office.label})")
+                         + f": Wikidata names no holder (P39) since {since.isoformat()}"
+                         + ("; it has no label either: is the QID right?" if unlabelled else ""))
     scope = _describe([name for name, _, _ in targets])
     if not holders:
         raise WikidataError(f"Wikidata returned no office holders for {scope} since {since.isoformat()}; nothing written")
