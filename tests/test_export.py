@@ -343,6 +343,32 @@ def test_dehydrated_id_lists(multi_archive, tmp_path):
     assert "2 exported posts have no shareable platform id" in readme
 
 
+def test_id_lists_read_from_the_reactions_match_the_posts(multi_archive, tmp_path):
+    # The lists come from the reactions rows (platform, post key, time); the
+    # same posts, ids and order as the posts table says, each post once even
+    # when it reacts to two elections.
+    db = multi_archive.db
+    with multi_archive.write():
+        db.execute("INSERT INTO elections (id, name, country) SELECT 'valdoria-2023', 'Second round (fictional)', "
+                   "country FROM elections WHERE id = 'valdoria-2021'")
+        db.execute("INSERT INTO election_posts (election_id, post_id, matched_terms, score) "
+                   "SELECT 'valdoria-2023', post_id, '[]', 1 FROM election_posts WHERE election_id = 'valdoria-2021'")
+        refresh_reaction_rows(db)
+    assert db.execute("SELECT count(*) FROM reactions WHERE election = 'valdoria-2023'").fetchone()[0] > 0
+    export_package(multi_archive, tmp_path / "out")
+    expected: dict[str, list[str]] = {}
+    for platform, native_id, url in db.execute(
+        "SELECT platform, native_id, url FROM posts WHERE id_is_derived = 0 AND id IN (SELECT post_id FROM reactions) "
+        "ORDER BY created_at, id"
+    ):
+        value = dehydrated_id(platform, native_id, url)
+        if value is not None:
+            expected.setdefault(platform, []).append(value)
+    listed = {p.stem: p.read_text(encoding="utf-8").splitlines() for p in (tmp_path / "out" / "ids").iterdir()}
+    assert listed == expected and sorted(listed) == ["bluesky", "mastodon", "telegram", "x"]
+    # A post with a derived key is in no list: test_a_post_without_its_id_is_in_no_list.
+
+
 def test_a_post_without_its_id_is_in_no_list(peru_archive, tmp_path):
     result = export_package(peru_archive, tmp_path / "out")
     assert result.id_lists == {} and not (tmp_path / "out" / "ids").exists()

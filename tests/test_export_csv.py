@@ -57,7 +57,8 @@ def lines_of(conn, columns, kinds, declared, batch_size=7) -> str:
     marker = export_csv.new_null_marker()
     expression = export_csv.line_expression(columns, kinds, declared, marker)
     cursor = conn.execute(f"SELECT {expression} FROM t ORDER BY id")
-    return export_csv.header(columns) + "".join(text for text, _ in export_csv.batches_of_lines(cursor, batch_size, marker))
+    lines = b"".join(data for data, _ in export_csv.batches_of_lines(cursor, batch_size, marker))
+    return export_csv.header(columns) + lines.decode("utf-8")
 
 
 COLUMNS = ["id", "s", "i", "f", "h", "u"]
