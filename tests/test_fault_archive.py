@@ -146,3 +146,29 @@ def test_export_into_a_place_that_cannot_be_written_is_a_message(archive_path, t
     assert result.exit_code == 2
     assert result.output.startswith(f"Error: {blocker / 'out'}: cannot write the export")
     assert "Traceback" not in result.output and not isinstance(result.exception, OSError)
+
+
+def test_a_disk_that_fills_while_the_lines_are_written_is_a_message(archive_path, tmp_path, monkeypatch):
+    # The CSV lines are hashed and written by a second thread: its error
+    # (here a full disk on its first batch, after the header) ends the export
+    # the same way.
+    import errno
+
+    from scraper import export
+
+    calls = []
+
+    def write_bytes(self, data):
+        calls.append(len(data))
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        self.file.write(data)
+
+    monkeypatch.setattr(export._DataFile, "write_bytes", write_bytes)
+    before = hashlib.sha256(open(archive_path, "rb").read()).hexdigest()
+    result = run("export", tmp_path / "out", "--db", archive_path)
+    assert result.exit_code == 2, result.output
+    assert "No space left on device" in result.output and "nothing was exported" in result.output
+    assert "Traceback" not in result.output and len(calls) == 2
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+    assert hashlib.sha256(open(archive_path, "rb").read()).hexdigest() == before
