@@ -83,21 +83,33 @@ def remember(path: str | Path, result: str = "ok", checked_at: str | None = None
         pass
 
 
+# Errors that say the file could not be opened or read here (permissions, a
+# read-only folder that a WAL archive needs for its -shm file), not that it
+# is damaged.
+_CANNOT_OPEN = {3: "SQLITE_PERM", 8: "SQLITE_READONLY", 14: "SQLITE_CANTOPEN", 23: "SQLITE_AUTH"}
+
+
 def quick_check(path: str | Path) -> list[str]:
-    """``PRAGMA quick_check``'s answer: ["ok"], or the problems found."""
+    """``PRAGMA quick_check``'s answer: ["ok"], or the problems found.
+    Raises ArchiveUnwritableError when the file cannot be opened at all."""
+    conn = None
     try:
         conn = sqlite3.connect(str(path), timeout=5.0)
-    except sqlite3.Error as exc:
-        return [str(exc)]
-    try:
         conn.execute("PRAGMA query_only = ON")
         # (A row may hold several problems, one a line: one a string here.)
         return [problem.strip() for row in conn.execute("PRAGMA quick_check(20)")
                 for problem in str(row[0]).splitlines() if problem.strip()]
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
+        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _CANNOT_OPEN:
+            raise ArchiveUnwritableError(
+                f"{path}: cannot open the archive ({exc}); check the file's and its folder's permissions: "
+                "an archive in WAL mode needs its folder writable even to be read (copy it to a writable "
+                "folder to read it)"
+            ) from None
         return [str(exc)]
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
 
 
 def check(path: str | Path) -> dict:

@@ -172,3 +172,25 @@ def test_a_disk_that_fills_while_the_lines_are_written_is_a_message(archive_path
     assert "Traceback" not in result.output and len(calls) == 2
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
     assert hashlib.sha256(open(archive_path, "rb").read()).hexdigest() == before
+
+
+def test_an_archive_that_cannot_be_opened_is_not_called_damaged(archive_path, monkeypatch):
+    # A WAL archive on a read-only mount cannot be opened even to be read
+    # (SQLite answers SQLITE_CANTOPEN for its -shm file). Tests run as root,
+    # which ignores permissions, so the answer is given here; checked by hand
+    # with a read-only bind mount (docs/reliability.md).
+    os.remove(integrity.record_path(archive_path))
+    real_connect = integrity.sqlite3.connect
+
+    def connect(*args, **kwargs):
+        error = integrity.sqlite3.OperationalError("unable to open database file")
+        error.sqlite_errorcode, error.sqlite_errorname = 14, "SQLITE_CANTOPEN"
+        raise error
+
+    monkeypatch.setattr(integrity.sqlite3, "connect", connect)
+    result = run("status", "--db", archive_path)
+    monkeypatch.setattr(integrity.sqlite3, "connect", real_connect)
+    assert result.exit_code == 4, result.output
+    assert "cannot open the archive (unable to open database file)" in result.output
+    assert "damaged" not in result.output and ".recover" not in result.output
+    assert integrity.last_check(archive_path) is None  # not remembered as damaged
