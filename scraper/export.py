@@ -79,7 +79,10 @@ COMPUTED_TYPES = {
 OMITTED_COLUMNS = {"reactions": {"post_rowid"}, "capture_details": {"fetch_id"}}
 # Exported tables read from a view: a capture with its fetch's provenance, one row each.
 # (and every state of a post, whether it showed one or several).
-READ_FROM = {"captures": "capture_details", "post_versions": "post_states"}
+# reported_reaction_classes is read from reported_reaction_types: the type in
+# force (a person's label wins), its source and the classifier's own type.
+READ_FROM = {"captures": "capture_details", "post_versions": "post_states",
+             "reported_reaction_classes": "reported_reaction_types"}
 
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet"}
 ID_LIST_TITLES = {
@@ -314,7 +317,7 @@ def _table_query(name: str, columns: list[str], filters: ExportFilters, selectio
     if name == "reported_reaction_classes":
         where, params = _reported_where(filters)
         return (
-            f"SELECT {listed} FROM reported_reaction_classes t JOIN reported_reactions rr ON rr.id = t.reported_reaction_id "
+            f"SELECT {listed} FROM reported_reaction_types t JOIN reported_reactions rr ON rr.id = t.reported_reaction_id "
             f"LEFT JOIN leaders l ON l.id = rr.leader_id WHERE {where} "
             "ORDER BY rr.election_id, rr.reported_on, rr.leader_id, rr.id",
             params,

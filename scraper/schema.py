@@ -806,3 +806,72 @@ def m011_search_facets_index(db: Database) -> None:
         return
     db.execute("DROP INDEX IF EXISTS idx_reactions_post_rowid")
     db.execute(f"CREATE INDEX [idx_reactions_post_rowid] ON [{TABLE}] {wanted}")
+
+
+# Reported reactions with the type in force (migration 012, issue 13): as the
+# reactions table carries it for posts, a person's label (reaction_labels)
+# wins over the classifier's type (reported_reaction_classes), type_source
+# says which, and classified_type keeps the classifier's beside it. With the
+# role the leader held on the report's date and the report's date against the
+# election's milestones (the reactions table's timing, read from the report's
+# date: the reaction came on that day or before). One row per reported
+# reaction that has a type, the classifier's or a person's.
+def reported_reaction_types_view() -> str:
+    from .reaction_rows import TIMING
+
+    timing = TIMING.replace("p.created_at", "rr.reported_on")
+    return f"""CREATE VIEW reported_reaction_types AS
+SELECT
+  rr.id AS reported_reaction_id,
+  rr.election_id AS election_id,
+  rr.leader_id AS leader_id,
+  coalesce(lb.reaction_type, rc.reaction_type) AS reaction_type,
+  CASE WHEN lb.reaction_type IS NOT NULL THEN 'label' WHEN rc.reaction_type IS NOT NULL THEN 'classifier' END
+    AS type_source,
+  rc.reaction_type AS classified_type,
+  rc.confidence AS confidence,
+  rc.evidence AS evidence,
+  rc.addressed_candidates AS addressed_candidates,
+  rc.classifier AS classifier,
+  rc.classified_at AS classified_at,
+  rr.reported_on AS reported_on,
+  r.title AS role,
+  r.kind AS role_kind,
+  {timing} AS timing,
+  m.kind AS milestone
+FROM reported_reactions rr
+LEFT JOIN reported_reaction_classes rc ON rc.reported_reaction_id = rr.id
+LEFT JOIN reaction_labels lb ON lb.reported_reaction_id = rr.id
+LEFT JOIN roles r ON r.id = (
+  SELECT r2.id FROM roles r2
+  WHERE r2.leader_id = rr.leader_id
+    AND r2.start_date <= substr(rr.reported_on, 1, 10)
+    AND (r2.end_date IS NULL OR r2.end_date >= substr(rr.reported_on, 1, 10))
+  ORDER BY r2.precedence, r2.start_date DESC
+  LIMIT 1
+)
+LEFT JOIN election_milestones pc ON pc.election_id = rr.election_id AND pc.kind = 'polls_closed'
+LEFT JOIN election_milestones m ON m.rowid = (
+  SELECT m2.rowid FROM election_milestones m2
+  WHERE m2.election_id = rr.election_id AND m2.at <= rr.reported_on
+  ORDER BY m2.at DESC, m2.position DESC
+  LIMIT 1
+)
+LEFT JOIN election_milestones nm ON nm.rowid = (
+  SELECT m3.rowid FROM election_milestones m3
+  WHERE m3.election_id = rr.election_id AND m3.at > rr.reported_on
+  ORDER BY m3.at, m3.position
+  LIMIT 1
+)
+WHERE rc.reported_reaction_id IS NOT NULL OR lb.id IS NOT NULL
+"""
+
+
+@migrations()
+def m012_reported_reaction_types(db: Database) -> None:
+    """``reported_reaction_types``: each reported reaction's type in force (a
+    person's label over the classifier's), where it came from, the
+    classifier's own, and the leader's role and the timing on the report's
+    date; what exports (``--include reported_reaction_classes``) and the
+    canned queries read (issue 13)."""
+    db.execute(reported_reaction_types_view())

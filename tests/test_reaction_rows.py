@@ -200,7 +200,7 @@ def test_an_archive_with_the_former_view_is_migrated_with_its_rows(tmp_path, val
     archive.store([quote("Parabéns, presidenta eleita Rosa Ficticia! #EleicoesFicticias")], archive.start_run("test"))
     as_view = archive.db.execute("SELECT * FROM reactions").fetchall()
     assert archive.migrate() == ["m008_reactions_table", "m009_reaction_types_and_milestones", "m010_shards_and_merges",
-                                 "m011_search_facets_index"]
+                                 "m011_search_facets_index", "m012_reported_reaction_types"]
     assert "reactions" in archive.db.table_names()
     columns = ", ".join(f"[{c}]" for c in M008_COLUMNS)
     assert archive.db.execute(f"SELECT {columns} FROM reactions").fetchall() == as_view
@@ -222,7 +222,7 @@ def test_an_archive_with_the_table_of_m008_is_rebuilt_with_types_in_reading_orde
     archive.store([quote("Parabéns, presidenta eleita Rosa Ficticia! #EleicoesFicticias")], archive.start_run("test"))
     before = archive.db.execute("SELECT * FROM reactions").fetchall()
     assert archive.migrate() == ["m009_reaction_types_and_milestones", "m010_shards_and_merges",
-                                 "m011_search_facets_index"]
+                                 "m011_search_facets_index", "m012_reported_reaction_types"]
     columns = [row[1] for row in archive.db.execute("PRAGMA table_info(reactions)")]
     assert columns[7:10] == ["reaction_type", "timing", "milestone"]
     listed = ", ".join(f"[{c}]" for c in M008_COLUMNS)

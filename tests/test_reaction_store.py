@@ -354,3 +354,60 @@ def test_labels_have_no_foreign_key_that_a_reprocess_could_break(typed_archive):
     assert {row[2] for row in fks} == {"elections"}
     with pytest.raises(sqlite3.IntegrityError):
         typed_archive.db.execute("INSERT INTO reaction_labels (election_id, post_id, reaction_type) VALUES ('x', 'p', 'other')")
+
+
+# --- a person's label on a reported reaction, everywhere it is read ------------------
+
+
+def test_a_reported_reactions_label_wins_in_the_view_and_the_export(roles_archive, tmp_path):
+    db = str(roles_archive.path)
+    [(reported_id,)] = roles_archive.db.execute("SELECT id FROM reported_reactions").fetchall()
+    result = CliRunner().invoke(cli, ["label", f"reported:{reported_id}", "rejection", "--db", db, "--by", "ana"])
+    assert result.exit_code == 0, result.output
+    view = roles_archive.db.execute(
+        "SELECT reaction_type, type_source, classified_type, role, milestone FROM reported_reaction_types").fetchall()
+    assert view == [("rejection", "label", "congratulation", "President of Ecuador (fictional)", "final_count")]
+    for format_name in ("jsonl", "csv"):
+        out = tmp_path / format_name
+        export_package(roles_archive, out, format_name=format_name, tables=("reported_reaction_classes",))
+        text = (out / "data" / f"reported_reaction_classes.{format_name}").read_text(encoding="utf-8")
+        if format_name == "jsonl":
+            [row] = [json.loads(line) for line in text.splitlines()]
+        else:
+            import csv
+
+            [row] = list(csv.DictReader(text.splitlines()))
+        assert (row["reaction_type"], row["type_source"], row["classified_type"]) == (
+            "rejection", "label", "congratulation"), format_name
+        assert row["reported_reaction_id"] in (reported_id, str(reported_id))
+        package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+        [resource] = [r for r in package["resources"] if r["name"] == "reported-reaction-classes"]
+        fields = {f["name"]: f for f in resource["schema"]["fields"]}
+        assert list(fields)[:6] == ["reported_reaction_id", "election_id", "leader_id", "reaction_type", "type_source",
+                                    "classified_type"]
+        assert fields["type_source"]["description"].startswith("Where reaction_type comes from")
+        assert "label" in fields["reaction_type"]["description"]
+        assert all(f.get("description") for f in fields.values())
+        assert list(row) == list(fields)
+    # The label removed, the classifier's type is in force again.
+    result = CliRunner().invoke(cli, ["label", f"reported:{reported_id}", "--remove", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert roles_archive.db.execute("SELECT reaction_type, type_source FROM reported_reaction_types").fetchall() == [
+        ("congratulation", "classifier")
+    ]
+
+
+async def test_reported_reactions_in_canned_queries_carry_role_and_timing(roles_archive):
+    [(reported_id,)] = roles_archive.db.execute("SELECT id FROM reported_reactions").fetchall()
+    datasette = datasette_instance(roles_archive.path)
+    data = (await datasette.client.get("/archive/congratulations_in_order.json?_shape=objects&election=")).json()
+    [reported] = [row for row in data["rows"] if row["how"] != "post"]
+    assert (reported["role"], reported["milestone"]) == ("President of Ecuador (fictional)", "final_count")
+    assert reported["timing"].endswith("after polls closed; after the final count, before the official result")
+    classify_store.set_label(roles_archive.db, classify_store.Label("valdoria-2021", "call_for_calm",
+                                                                    reported_reaction_id=reported_id))
+    data = (await datasette.client.get("/archive/allegations_and_calm.json?_shape=objects&election=&type=call_for_calm")).json()
+    [reported] = [row for row in data["rows"] if row["how"] == "reported"]
+    assert (reported["author"], reported["role"], reported["type_source"]) == (
+        "Fabio Reportado", "President of Ecuador (fictional)", "label")
+    assert "after polls closed" in reported["timing"]

@@ -79,6 +79,38 @@ def test_a_congratulation_put_off_is_a_call_to_wait():
     assert kind("Congratulations to Rosa Ficticia on the official result!", "en") == "congratulation"
 
 
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Wait for the official results before congratulating anyone.", "en"),
+        ("We ask everyone to wait for the final count before they congratulate a winner.", "en"),
+        ("Hay que esperar los resultados oficiales antes de felicitar a nadie.", "es"),
+        ("Pedimos aguardar os resultados oficiais antes de felicitar qualquer candidato.", "pt"),
+        ("É preciso esperar o resultado oficial antes de parabenizar alguém.", "pt"),
+        ("Il faut attendre les résultats officiels avant de féliciter qui que ce soit.", "fr"),
+        ("Attendons les résultats définitifs avant de féliciter un vainqueur.", "fr"),
+    ],
+)
+def test_waiting_for_the_official_result_before_congratulating_is_a_call_to_wait(text, language):
+    result = classify(text, language, CANDIDATES)
+    assert result.reaction_type == "call_for_calm", result.evidence
+    assert any("put off until an official step" in note for note in result.evidence)
+    assert "congratulation" not in dict(result.scores)
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Congratulations to President-elect Rosa Ficticia, proclaimed before midnight by the electoral court.", "en"),
+        ("Felicito a la presidenta electa Rosa Ficticia, proclamada antes de lo previsto.", "es"),
+        ("Parabéns à presidenta eleita Rosa Ficticia pela vitória, confirmada pelos resultados oficiais.", "pt"),
+        ("Je félicite Rosa Ficticia pour sa victoire, confirmée par les résultats officiels.", "fr"),
+    ],
+)
+def test_before_alone_or_an_official_result_named_does_not_put_a_congratulation_off(text, language):
+    assert kind(text, language) == "congratulation"
+
+
 def test_evidence_and_confidence_explain_the_type():
     result = classify("Felicito a Rosa Ficticia. Denunciamos fraude.", "es", CANDIDATES)
     assert result.reaction_type == "irregularities"  # a tie goes to the more consequential type

@@ -1,6 +1,7 @@
 """The charts page, ``/DATABASE/-/charts?election=ID``: reactions by hour
-and by day after the result, by type, by the latest milestone before them,
-by country and by kind of role, and the map.
+and by day after polls closed (after the official result where the config
+gives no polls_closed milestone), by type, by the latest milestone before
+them, by country and by kind of role, and the map.
 
 The charts are SVG drawn on the server by the template (no script, no
 network), from small aggregate queries on the reactions table's indexes;
@@ -15,8 +16,9 @@ from datasette.utils.asgi import NotFound, Response
 
 from ..reaction_rows import COUNTS_TABLE
 
-# The first three days after the result, by hour, with the day before.
-HOURS_FROM, HOURS_TO = -24, 72
+# The first four days after polls closed (or the result), by hour, with the
+# day before.
+HOURS_FROM, HOURS_TO = -24, 96
 TOP = 20  # bars of the country chart
 QUERY_TIME_LIMIT_MS = 2000
 
@@ -39,7 +41,7 @@ async def charts_page(datasette, request):
         raise NotFound(f"No election {chosen!r} in this archive")
     context = {"database": database, "elections": elections, "election": election, "charts": []}
     if election is not None:
-        context.update(await _charts(db, election["id"]))
+        context.update(await _charts(db, election["id"], await _origin(db, election)))
     return Response.html(await datasette.render_template("reactions_charts.html", context, request=request,
                                                          view_name="reactions_charts"))
 
@@ -51,30 +53,58 @@ async def _query(db, sql: str, params: dict) -> list | None:
         return None
 
 
-async def _charts(db, election: str) -> dict:
-    params = {"election": election, "low": HOURS_FROM, "high": HOURS_TO}
-    totals = await _query(db, "SELECT count(*), sum(hours_after_result < :low), sum(hours_after_result >= :high) "
-                              "FROM reactions WHERE election = :election", params)
-    by_hour = await _query(db, "SELECT cast(floor(hours_after_result) AS integer) AS hour, count(*) FROM reactions "
-                               "WHERE election = :election AND hours_after_result >= :low AND hours_after_result < :high "
-                               "GROUP BY hour", params)
-    by_day = await _query(db, "SELECT cast(floor(hours_after_result / 24.0) AS integer) AS day, count(*) FROM reactions "
-                              "WHERE election = :election AND hours_after_result IS NOT NULL GROUP BY day", params)
+async def _origin(db, election: dict) -> dict | None:
+    """The moment the time charts count from: polls closed (the milestone
+    every reaction's timing starts from), else the official result, else
+    none (the time charts then say so)."""
+    rows = list(await db.execute(
+        "SELECT at, name FROM election_milestones WHERE election_id = ? AND kind = 'polls_closed'",
+        [election["id"]])) if await db.table_exists("election_milestones") else []
+    if rows:
+        return {"at": rows[0][0], "name": rows[0][1] or "polls closed", "after": "after polls closed"}
+    if election.get("result_announced_at"):
+        return {"at": election["result_announced_at"], "name": election.get("result_label") or "the result",
+                "after": "after the result"}
+    return None
+
+
+# Hours from the origin, from the posting time (through the election's facet
+# index, which holds created_at: no index on the stored hours is needed).
+HOURS = "(julianday(created_at) - julianday(:origin)) * 24"
+
+
+async def _charts(db, election: str, origin: dict | None) -> dict:
+    params = {"election": election, "low": HOURS_FROM, "high": HOURS_TO, "origin": origin and origin["at"]}
+    after = origin["after"] if origin else "after polls closed"
+    if origin is None:
+        totals = await _query(db, "SELECT count(*), 0, 0 FROM reactions WHERE election = :election", params)
+        by_hour = by_day = []
+    else:
+        totals = await _query(db, f"SELECT count(*), sum({HOURS} < :low), sum({HOURS} >= :high) "
+                                  "FROM reactions WHERE election = :election", params)
+        by_hour = await _query(db, f"SELECT cast(floor({HOURS}) AS integer) AS hour, count(*) FROM reactions "
+                                   f"WHERE election = :election AND {HOURS} >= :low AND {HOURS} < :high "
+                                   "GROUP BY hour", params)
+        by_day = await _query(db, f"SELECT cast(floor({HOURS} / 24.0) AS integer) AS day, count(*) FROM reactions "
+                                  f"WHERE election = :election AND created_at IS NOT NULL GROUP BY day", params)
     by_type = await _counts(db, "reaction_type", params)
     by_milestone = await _counts(db, "milestone", params)
     by_country = await _counts(db, "country", params)
     by_role = await _counts(db, "role_kind", params)
-    total, before, after = (totals[0] if totals else (None, None, None))
+    total, earlier, later = (totals[0] if totals else (None, None, None))
+    since = origin["name"] if origin else "polls closed"
     return {
         "total": total,
-        "outside_hours": {"before": before or 0, "after": after or 0},
+        "origin": origin,
+        "outside_hours": {"before": earlier or 0, "after": later or 0},
+        "outside_days": _outside_days(by_day),
         "charts": [
-            histogram("by_hour", "Reactions by hour after the result",
-                      "Posts per hour, from a day before the announced result to three days after it.",
-                      by_hour, range(HOURS_FROM, HOURS_TO), "h", "hours after the result"),
-            histogram("by_day", "Reactions by day after the result",
-                      "Posts per day (24 hours) before and after the announced result.",
-                      by_day, _day_range(by_day), "d", "days after the result"),
+            histogram("by_hour", f"Reactions by hour {after}",
+                      f"Posts per hour, from a day before {since} to four days after.",
+                      by_hour, range(HOURS_FROM, HOURS_TO), "h", f"hours {after}"),
+            histogram("by_day", f"Reactions by day {after}",
+                      f"Posts per day (24 hours) before and after {since}.",
+                      by_day, _day_range(by_day), "d", f"days {after}"),
             bars("by_type", "Reactions by type",
                  "Posts by what they say: a person's label where there is one, else the classifier's type "
                  "(the evidence is on each reaction).", by_type, TOP, "No reactions with a type yet."),
@@ -99,12 +129,25 @@ async def _counts(db, facet: str, params: dict) -> list | None:
                             "AND n > 0 ORDER BY n DESC, value", {**params, "facet": facet})
 
 
+DAYS_FROM, DAYS_TO = -30, 60  # the day chart's widest span: a long tail is cut, and said so
+
+
 def _day_range(rows: list | None) -> range:
+    """From the first day with a reaction to the last, within DAYS_FROM and
+    DAYS_TO (always holding day 0, so that reactions all outside the span
+    still leave a chart to say so)."""
     if not rows:
         return range(0)
     days = [row[0] for row in rows]
-    low, high = max(min(days), -30), min(max(days), 60)  # a long tail is cut, the totals say so
+    low, high = max(min(min(days), 0), DAYS_FROM), min(max(max(days), 0), DAYS_TO)
     return range(low, high + 1)
+
+
+def _outside_days(rows: list | None) -> dict:
+    """Reactions on days the day chart cuts off, earlier and later."""
+    rows = rows or []
+    return {"before": sum(n for day, n in rows if day < DAYS_FROM),
+            "after": sum(n for day, n in rows if day > DAYS_TO)}
 
 
 def histogram(key, title, description, rows, span: range, unit: str, axis: str) -> dict:
