@@ -817,9 +817,13 @@ def m011_search_facets_index(db: Database) -> None:
 # date: the reaction came on that day or before). One row per reported
 # reaction that has a type, the classifier's or a person's.
 def reported_reaction_types_view() -> str:
-    from .reaction_rows import TIMING
+    from .reaction_rows import JOINS, ROLE_ON_POST_DAY, TIMING
 
-    timing = TIMING.replace("p.created_at", "rr.reported_on")
+    def on_report(sql: str) -> str:  # the reactions table's SQL, read from the report instead of the post
+        return (sql.replace("p.created_at", "rr.reported_on").replace("ep.election_id", "rr.election_id")
+                .replace("l.id", "rr.leader_id"))
+
+    milestones = "\n".join(on_report(join) for alias, join in JOINS if alias in ("pc", "m", "nm"))
     return f"""CREATE VIEW reported_reaction_types AS
 SELECT
   rr.id AS reported_reaction_id,
@@ -837,32 +841,13 @@ SELECT
   rr.reported_on AS reported_on,
   r.title AS role,
   r.kind AS role_kind,
-  {timing} AS timing,
+  {on_report(TIMING)} AS timing,
   m.kind AS milestone
 FROM reported_reactions rr
 LEFT JOIN reported_reaction_classes rc ON rc.reported_reaction_id = rr.id
 LEFT JOIN reaction_labels lb ON lb.reported_reaction_id = rr.id
-LEFT JOIN roles r ON r.id = (
-  SELECT r2.id FROM roles r2
-  WHERE r2.leader_id = rr.leader_id
-    AND r2.start_date <= substr(rr.reported_on, 1, 10)
-    AND (r2.end_date IS NULL OR r2.end_date >= substr(rr.reported_on, 1, 10))
-  ORDER BY r2.precedence, r2.start_date DESC
-  LIMIT 1
-)
-LEFT JOIN election_milestones pc ON pc.election_id = rr.election_id AND pc.kind = 'polls_closed'
-LEFT JOIN election_milestones m ON m.rowid = (
-  SELECT m2.rowid FROM election_milestones m2
-  WHERE m2.election_id = rr.election_id AND m2.at <= rr.reported_on
-  ORDER BY m2.at DESC, m2.position DESC
-  LIMIT 1
-)
-LEFT JOIN election_milestones nm ON nm.rowid = (
-  SELECT m3.rowid FROM election_milestones m3
-  WHERE m3.election_id = rr.election_id AND m3.at > rr.reported_on
-  ORDER BY m3.at, m3.position
-  LIMIT 1
-)
+LEFT JOIN roles r ON r.id = {on_report(ROLE_ON_POST_DAY)}
+{milestones}
 WHERE rc.reported_reaction_id IS NOT NULL OR lb.id IS NOT NULL
 """
 
