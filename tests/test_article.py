@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from click.testing import CliRunner
 
 from scraper.cli import cli
@@ -237,3 +239,43 @@ def test_plain_text_rendering_needs_the_at_sign():
     assert TEXT_EMBED.match("Texto — Alguien (Apodo) June 9, 2021") is None
     match = TEXT_EMBED.match("Texto — Alguien (@alguien) 9. Juni 2021")
     assert match.group("handle") == "alguien" and match.group("date") == "9. Juni 2021"
+
+
+# --- pages saved in an older encoding --------------------------------------------
+
+SAVED_PAGE = """<!DOCTYPE html><html><head>{meta}<title>Líderes reaccionan</title></head><body>
+<p>El presidente ficticio felicitó a la candidata.</p>
+<blockquote class="twitter-tweet"><p lang="es" dir="ltr">Felicito a la presidenta electa, Rosa Ficticia. “¡Éxitos!”</p>&mdash;
+Tomás Imaginario (@tomasimaginario) <a href="https://twitter.com/tomasimaginario/status/1402279246033858617">June 8, 2021</a></blockquote>
+</body></html>"""
+
+
+@pytest.mark.parametrize(
+    "encoding, meta",
+    [
+        ("windows-1252", '<meta charset="windows-1252">'),  # declared
+        ("windows-1252", ""),  # not declared: the usual encoding of older Western pages
+        ("iso-8859-1", '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">'),
+        ("utf-16", ""),  # a byte-order mark says it
+        ("utf-8-sig", ""),
+    ],
+)
+def test_a_page_saved_in_another_encoding_reads_right(encoding, meta, tmp_path):
+    text = SAVED_PAGE.format(meta=meta)
+    if encoding == "iso-8859-1":
+        text = text.replace("“", '"').replace("”", '"')  # not in Latin-1
+    path = tmp_path / "saved.html"
+    path.write_bytes(text.encode(encoding))
+    article = read_article(str(path), "saved")
+    assert article.title == "Líderes reaccionan"
+    (post,) = [normalise(item) for item in items_from_article(article)]
+    assert post.author_display_name == "Tomás Imaginario"
+    assert post.text.endswith("Rosa Ficticia. “¡Éxitos!”" if encoding != "iso-8859-1" else 'Rosa Ficticia. "¡Éxitos!"')
+
+
+def test_binary_data_saved_as_a_page_is_refused_with_the_reason(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_bytes(bytes(range(256)) * 8)
+    result = CliRunner().invoke(cli, ["import", "article", str(path), "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 2, result.output
+    assert "binary data" in result.output and "Traceback" not in result.output

@@ -87,18 +87,43 @@ def read_article(location: str, source_id: str, client=None) -> Article:
     else:
         path = Path(location)
         try:
-            body = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:
             raise InputError(f"{location}: article file not found") from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{location}: not UTF-8 text ({exc})") from None
         except OSError as exc:
             raise InputError(f"{location}: cannot read article ({exc})") from None
-        page = FetchedPage(url=path.resolve().as_uri(), body=body, retrieved_at=utc_now())
+        page = FetchedPage(url=path.resolve().as_uri(), body=decode_saved_page(data, location), retrieved_at=utc_now())
     return parse_article(page, source_id, location)
 
 
 # --- parsing (pure) -------------------------------------------------------------
+
+# Control characters (not tab, line ends, form feed) in a text: more than this
+# share of its start and it is binary data, whatever an encoding makes of it.
+_BINARY_SHARE = 0.01
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def decode_saved_page(data: bytes, location: str) -> str:
+    """A saved page's text: UTF-8 (a byte-order mark dropped), else the
+    encoding the page declares (``<meta charset>``, an XML declaration, a
+    UTF-16 byte-order mark), else Windows-1252: pages saved from older news
+    sites in Latin-1 or Windows-1252 read right. Binary data is refused."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        from bs4 import UnicodeDammit
+
+        text = UnicodeDammit(data, user_encodings=["windows-1252"], is_html=True).unicode_markup
+        if text is None:
+            raise InputError(f"{location}: not UTF-8 text ({exc}), nor in any encoding it declares") from None
+    head = text[:8192]
+    controls = len(_CONTROL.findall(head))
+    if controls > _BINARY_SHARE * len(head):
+        raise InputError(f"{location}: not UTF-8 text, nor any text: binary data "
+                         f"({controls:,} control characters in its first {len(head):,})")
+    return text
+
 
 
 def looks_like_html(text: str) -> bool:
