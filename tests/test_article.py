@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from click.testing import CliRunner
 
@@ -279,3 +281,17 @@ def test_binary_data_saved_as_a_page_is_refused_with_the_reason(tmp_path):
     result = CliRunner().invoke(cli, ["import", "article", str(path), "--db", str(tmp_path / "a.db")])
     assert result.exit_code == 2, result.output
     assert "binary data" in result.output and "Traceback" not in result.output
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=2000) | st.text(max_size=500).map(lambda t: t.encode("utf-16")))
+def test_any_bytes_saved_as_a_page_are_read_or_refused_with_a_reason(data):
+    from scraper.errors import InputError
+    from scraper.sources.article import decode_saved_page
+
+    try:
+        text = decode_saved_page(data, "page.html")
+    except InputError as exc:
+        assert str(exc).startswith("page.html: not UTF-8 text")
+    else:
+        assert isinstance(text, str)
