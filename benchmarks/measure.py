@@ -124,9 +124,12 @@ def mib(n_bytes: int) -> str:
 
 
 def main(doc: str, variants, bench_size, table, argv=None, sizes_help="posts per run",
-         config_help="config the archive is built with", default_config=None, prefix="bench-") -> None:
-    """The command line both benchmarks share: sizes, variants, config,
-    workdir, --json; machine facts read before the run."""
+         config_help="config the archive is built with", default_config=None, prefix="bench-",
+         add_options=None) -> None:
+    """The command line the benchmarks share: sizes, variants, config,
+    workdir, --json; machine facts read before the run. ``add_options``:
+    called with the parser to add a benchmark's own options, and again
+    with the parsed arguments."""
     import argparse
     import json
     import tempfile
@@ -137,7 +140,11 @@ def main(doc: str, variants, bench_size, table, argv=None, sizes_help="posts per
     parser.add_argument("--config", type=Path, default=default_config, help=config_help)
     parser.add_argument("--workdir", type=Path, help="folder for inputs, archives and outputs (default: a temporary one)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    if add_options:
+        add_options(parser)
     args = parser.parse_args(argv)
+    if add_options:
+        add_options(args)
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -1,12 +1,15 @@
 """Synthetic inputs in real formats, for benchmarks: X API v2 pages as
 twarc2 writes them (one response page per line, with includes and the
-__twarc metadata key). Fictional users, deterministic content. And a config
+__twarc metadata key), compact (the fields the archive reads) or
+``twarc2-full`` (every field twarc2 asks for by default, as a real
+collection has). Fictional users, deterministic content. And a config
 whose roster names those users (``roster``): fictional leaders in 24
 countries with 12 kinds of role, a fifth of them changing role during the
 election window, so that the reactions have the countries and roles a real
 archive's facets show.
 
     python benchmarks/synthetic.py twarc2 100000 /tmp/posts-100k.jsonl
+    python benchmarks/synthetic.py twarc2-full 100000 /tmp/posts-100k-full.jsonl
     python benchmarks/synthetic.py roster 200 /tmp/roster-config.yml
 """
 
@@ -61,15 +64,70 @@ def tweet(n: int, author: dict, rng: random.Random) -> dict:
     }
 
 
-def twarc2_lines(total: int, per_page: int = 100):
+def with_default_fields(item: dict, n: int) -> dict:
+    """A tweet of :func:`tweet` with the other fields twarc2 asks for by
+    default (every tweet field and expansion of X API v2: the mentioned
+    user, annotations, context annotations, edit controls, reply settings),
+    shaped as the API returns them. Fictional values; the post's text and
+    everything the archive reads from it are unchanged."""
+    handle = item["text"].split("@", 1)[1].split(" ", 1)[0]
+    at = item["text"].index("@")
+    item = dict(item)
+    item["entities"] = {
+        **item["entities"],
+        "mentions": [{"start": at, "end": at + 1 + len(handle), "username": handle,
+                      "id": str(1_300_000_000_000_000_000 + int(handle[-4:]))}],
+        "annotations": [{"start": 0, "end": 7, "probability": 0.4417, "type": "Place", "normalized_text": "Valdoria"}],
+    }
+    item["context_annotations"] = [
+        {"domain": {"id": "35", "name": "Politician", "description": "Politicians in the world"},
+         "entity": {"id": str(1_000_000_000_000_000_000 + n % 200), "name": f"Líder Ficticio {n % 200}"}},
+        {"domain": {"id": "88", "name": "Political Body", "description": "A section of government"},
+         "entity": {"id": "1000000000000000500", "name": "Fictional Electoral Court"}},
+    ]
+    item["edit_controls"] = {"edits_remaining": 5, "is_edit_eligible": True,
+                             "editable_until": item["created_at"].replace(":00.000Z", ":59.000Z")}
+    item["reply_settings"] = "everyone"
+    item["possibly_sensitive"] = False
+    return item
+
+
+def user_with_default_fields(user: dict, n: int) -> dict:
+    """A user of :func:`users` with the user fields twarc2 asks for by default."""
+    return {
+        **user,
+        "created_at": f"20{10 + n % 12:02d}-0{1 + n % 9}-1{n % 10}T12:00:00.000Z",
+        "description": f"Cuenta oficial ficticia número {n}. Fictional account for benchmarks; no real person.",
+        "location": "Valdoria",
+        "profile_image_url": f"https://pbs.twimg.com/profile_images/{1_500_000_000_000_000_000 + n}/ficticio_normal.jpg",
+        "protected": False,
+        "public_metrics": {"followers_count": 1000 + 37 * n, "following_count": 100 + n, "tweet_count": 5000 + 11 * n,
+                           "listed_count": 10 + n, "like_count": 200 + 3 * n},
+        "url": f"https://t.co/Us{n:08d}",
+        "entities": {"url": {"urls": [{"start": 0, "end": 23, "url": f"https://t.co/Us{n:08d}",
+                                       "expanded_url": f"https://example.org/lider/{n}",
+                                       "display_url": f"example.org/lider/{n}"}]}},
+        "verified": False,
+        "verified_type": "none",
+    }
+
+
+def twarc2_lines(total: int, per_page: int = 100, default_fields: bool = False):
+    """X API v2 pages as twarc2 writes them. ``default_fields``: every field
+    twarc2 asks for by default (a real collection's shape); otherwise the
+    few fields the archive reads (a compact input)."""
     rng = random.Random(2021)
     people = users()
+    full_people = [user_with_default_fields(u, n) for n, u in enumerate(people)] if default_fields else people
     for start in range(0, total, per_page):
         tweets = [tweet(n, people[n % len(people)], rng) for n in range(start, min(total, start + per_page))]
         authors = {t["author_id"] for t in tweets}
+        if default_fields:
+            tweets = [with_default_fields(t, start + i) for i, t in enumerate(tweets)]
+            authors |= {m["id"] for t in tweets for m in t["entities"]["mentions"]}
         page = {
             "data": tweets,
-            "includes": {"users": [u for u in people if u["id"] in authors]},
+            "includes": {"users": [u for u in full_people if u["id"] in authors]},
             "meta": {"result_count": len(tweets), "newest_id": tweets[0]["id"], "oldest_id": tweets[-1]["id"]},
             "__twarc": {"url": "https://api.x.com/2/tweets/search/all?query=elecciones", "version": "2.14.0",
                         "retrieved_at": "2026-11-27T00:00:00+00:00"},
@@ -183,7 +241,10 @@ def write(kind: str, total: int, path: str) -> None:
         with open(path, "w", encoding="utf-8") as out:
             out.write(roster_config(total))
         return
-    lines = {"twarc2": twarc2_lines, "flat": flat_lines, "posts": post_lines}[kind](total)
+    if kind == "twarc2-full":
+        lines = twarc2_lines(total, default_fields=True)
+    else:
+        lines = {"twarc2": twarc2_lines, "flat": flat_lines, "posts": post_lines}[kind](total)
     with open(path, "w", encoding="utf-8") as out:
         for line in lines:
             out.write(line + "\n")
