@@ -218,7 +218,7 @@ def to_utc_iso(value: str | datetime | int | float | None) -> str | None:
             # round trip through datetime (a third of the cost of a post):
             # the milliseconds kept unless the fraction is all zeros.
             fraction = common.group(1)
-            if fraction and int(fraction):
+            if fraction and fraction.strip("0"):
                 return f"{text[:19]}.{(fraction + '00')[:3]}Z"
             return f"{text[:19]}Z"
         if _DAY.fullmatch(text):
