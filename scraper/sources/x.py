@@ -272,6 +272,14 @@ class _IncludesIndex:
     def for_post(self, tweet: dict) -> dict:
         """Only the expansions this post refers to, so the item stands alone
         (in the page's order)."""
+        if "referenced_tweets" not in tweet and "attachments" not in tweet:
+            # Most posts quote, repost or answer no post and attach no media:
+            # of the expansions, they refer to users only (what follows, minus
+            # the empty lists).
+            users = [self.users[i] for i in {tweet.get("author_id"), tweet.get("in_reply_to_user_id")} if i in self.users]
+            if len(users) > 1:
+                users.sort(key=lambda u: self._user_order[id(u)])
+            return {"users": users} if users else {}
         tweets = self.tweets
         referenced = [tweets[r.get("id")] for r in tweet.get("referenced_tweets", []) if r.get("id") in tweets]
         user_ids = {tweet.get("author_id"), tweet.get("in_reply_to_user_id")}
@@ -546,9 +554,10 @@ def transform_v2_tweet(item: RawItem) -> Post:
     tweet = item_json(item, "X API v2 post")
     includes = item.context.get("includes", {})
     users = {u["id"]: u for u in includes.get("users", [])}
-    tweets = {t["id"]: t for t in includes.get("tweets", [])}
-    media_by_key = {m["media_key"]: m for m in includes.get("media", [])}
-    refs = {r["type"]: r["id"] for r in tweet.get("referenced_tweets", [])}
+    # (most posts refer to no other post and attach no media)
+    tweets = {t["id"]: t for t in includes["tweets"]} if "tweets" in includes else {}
+    media_by_key = {m["media_key"]: m for m in includes["media"]} if "media" in includes else {}
+    refs = {r["type"]: r["id"] for r in tweet["referenced_tweets"]} if "referenced_tweets" in tweet else {}
     author = users.get(tweet.get("author_id"), {})
     handle = author.get("username") or item.context.get("account_handle")
 
@@ -603,8 +612,8 @@ def _v2_text(tweet: dict) -> tuple[str, list[str], list[str], list[str]]:
     # The media link of a long post sits in the short text's entities only.
     media_links = [u for u in tweet.get("entities", {}).get("urls", []) if u.get("media_key")]
     text, links = _expand_urls(text, [*entities.get("urls", []), *media_links])
-    hashtags = unique(h.get("tag") for h in entities.get("hashtags", []))
-    mentions = unique(m.get("username") for m in entities.get("mentions", []))
+    hashtags = unique([h.get("tag") for h in entities.get("hashtags", [])])
+    mentions = unique([m.get("username") for m in entities.get("mentions", [])])
     return text, links, hashtags, mentions
 
 
@@ -665,13 +674,16 @@ def _v2_extra(tweet: dict, users: dict, tweets: dict, refs: dict) -> dict:
     bookmarks = tweet.get("public_metrics", {}).get("bookmark_count")
     if bookmarks is not None:
         extra["bookmark_count"] = bookmarks
-    for kind, name in (("replied_to", "reply_to_post"), ("quoted", "quoted_post"), ("retweeted", "reposted_post")):
-        referenced = tweets.get(refs.get(kind))
-        if referenced:
-            extra[name] = _v2_summary(referenced, users)
+    if tweets:  # (the page's expansions hold a post this one refers to)
+        for kind, name in (("replied_to", "reply_to_post"), ("quoted", "quoted_post"), ("retweeted", "reposted_post")):
+            referenced = tweets.get(refs.get(kind))
+            if referenced:
+                extra[name] = _v2_summary(referenced, users)
     if "reply_to_post" not in extra and tweet.get("in_reply_to_user_id") in users:
-        extra["reply_to_handle"] = users[tweet["in_reply_to_user_id"]].get("username")
-    return {k: v for k, v in extra.items() if v is not None}
+        handle = users[tweet["in_reply_to_user_id"]].get("username")
+        if handle is not None:  # (the one value above that may be missing)
+            extra["reply_to_handle"] = handle
+    return extra
 
 
 def _v2_summary(tweet: dict, users: dict) -> dict:
