@@ -568,7 +568,7 @@ def transform_v2_tweet(item: RawItem) -> Post:
         if original_handle:
             text = f"RT @{original_handle}: {text}"
             mentions = unique([original_handle, *mentions])
-    media = [_v2_media(media_by_key[k]) for k in _media_keys(tweet, source) if k in media_by_key]
+    media = [_v2_media(media_by_key[k]) for k in _media_keys(tweet, source) if k in media_by_key] if media_by_key else []
 
     metrics = tweet.get("public_metrics", {})
     created_at, edited_at = _v2_times(tweet)
@@ -606,9 +606,9 @@ def _key(tweet_id: str | None) -> str | None:
 def _v2_text(tweet: dict) -> tuple[str, list[str], list[str], list[str]]:
     """Full text (a long post's note_tweet when present) with links expanded."""
     note = tweet.get("note_tweet") or {}
-    text = note.get("text") or tweet.get("text", "")
-    entities = note.get("entities") if note.get("text") else tweet.get("entities")
-    entities = entities or {}
+    note_text = note.get("text")
+    text = note_text or tweet.get("text", "")
+    entities = (note.get("entities") if note_text else tweet.get("entities")) or {}
     # The media link of a long post sits in the short text's entities only.
     media_links = [u for u in tweet.get("entities", {}).get("urls", []) if u.get("media_key")]
     text, links = _expand_urls(text, [*entities.get("urls", []), *media_links])
