@@ -4,8 +4,9 @@ without the archive. Pure.
 Reading -> normalising -> preparing -> writing: a raw item is normalised
 into a post (:func:`scraper.normalise.normalise`), and here the post
 becomes a :class:`~scraper.model.PreparedPost` (its row, its identity
-candidates, its relevance to the elections) and the item becomes what the
-archive keeps of it (its raw payload or page, compressed). The archive's
+candidates, its relevance to the elections and its reaction type for each,
+by the classifier the election's matcher carries) and the item becomes
+what the archive keeps of it (its raw payload or page, compressed). The archive's
 writer takes the result and never calls back: what it needs from the
 archive itself (is the post there, the account's id, the roster's names)
 it looks up in batches.
@@ -19,7 +20,7 @@ from __future__ import annotations
 from . import compression, jsonio
 from .errors import ParseFailure
 from .identity import MatchHasher, derived_key, nearby_match_hashes
-from .model import COUNT_COLUMNS, FetchedPage, Post, PreparedPost, RawItem, ReadItem, StoredRaw, post_key
+from .model import COUNT_COLUMNS, POST_CONTENT_COLUMNS, FetchedPage, Post, PreparedPost, RawItem, ReadItem, StoredRaw, post_key
 from .normalise import normalise
 from .relevance import ElectionMatcher
 
@@ -53,6 +54,8 @@ def prepare_post(post: Post, matchers: list[ElectionMatcher], match_quotes: bool
     else:
         match_hash = nearby = None
     key = derived_key(post.platform, match_hash) if derived else post_key(post.platform, post.native_id)
+    row = content_row(post, key, match_hash if derived else None)
+    relevant, classes = relevance(post, row, matchers)
     return PreparedPost(
         key=key,
         platform=post.platform,
@@ -63,8 +66,9 @@ def prepare_post(post: Post, matchers: list[ElectionMatcher], match_quotes: bool
         mentions=post.mentions,
         placeholder=not post.text and any(post.extra.get(flag) for flag in PLACEHOLDER_FLAGS),
         # (only a quote without an id keeps its match hash: it is looked up by it)
-        row=content_row(post, key, match_hash if derived else None),
-        relevance=relevance(post, matchers),
+        row=row,
+        relevance=relevant,
+        classes=classes,
     )
 
 
@@ -100,14 +104,24 @@ def content_row(post: Post, key: str, match_hash: str) -> tuple:
     )
 
 
-def relevance(post: Post, matchers: list[ElectionMatcher]) -> list[tuple[str, str, float]]:
-    found = []
+_TEXT, _MENTIONS, _LANGUAGE = (POST_CONTENT_COLUMNS.index(name) for name in ("text", "mentions", "language"))
+
+
+def relevance(post: Post, row: tuple, matchers: list[ElectionMatcher]) -> tuple[list, tuple]:
+    """(election id, matched terms as JSON, score) per election the post is
+    relevant to, and (election id, *class) per such election with a
+    classifier: the class made from the row's values, as the archive would
+    make it from the stored post (scraper/classify_store.py)."""
+    found, classes = [], []
     for matcher in matchers:
         result = matcher.match(post)
         if result is not None:
             terms, score = result
             found.append((matcher.election_id, to_json(terms), score))
-    return found
+            if matcher.classifier is not None:
+                classes.append((matcher.election_id,
+                                *matcher.classifier.classify_post(row[_TEXT], row[_MENTIONS], row[_LANGUAGE])))
+    return found, tuple(classes)
 
 
 # --- what the archive keeps of the item -----------------------------------------

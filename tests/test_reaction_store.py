@@ -76,8 +76,8 @@ def test_edits_are_found_whatever_post_versions_holds(typed_archive, tmp_path, m
     classified = []
     original = classify_store.classify_posts
 
-    def counting(database, post_ids=None, election_id=None):
-        done = original(database, post_ids, election_id)
+    def counting(database, post_ids=None, election_id=None, **options):
+        done = original(database, post_ids, election_id, **options)
         classified.extend(done)
         return done
 
@@ -97,6 +97,34 @@ def test_edits_are_found_whatever_post_versions_holds(typed_archive, tmp_path, m
                       [post_id]).fetchone() == (3, "rejection")
     assert db.execute("SELECT reaction_type, classified_type, is_edited FROM reactions WHERE post_id = ?",
                       [post_id]).fetchone() == ("rejection", "rejection", 1)  # the reactions row followed
+
+
+def retrieved(path, at: str):
+    """The twarc2 file as twarc saves it, its page retrieved at ``at``."""
+    page = json.loads(path.read_text(encoding="utf-8"))
+    page["__twarc"] = {"url": "https://api.twitter.com/2/tweets/search/all", "version": "2.14.0", "retrieved_at": at}
+    path.write_text(json.dumps(page, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_state_older_than_the_stored_one_is_classified_on_the_stored_state(tmp_path):
+    """The preparing step classifies the state it read; a later import of an
+    older copy adds a state but leaves the newer text stored, so the class
+    prepared for the older text does not hold: the post is classified on
+    its stored text, as its new version."""
+    archive = Archive(tmp_path / "archive.db")
+    archive.migrate()
+    archive.load_config(load_config(valdoria_with(tmp_path)))
+    newer = [(POSTS[0][0], POSTS[0][1], "Denunciamos fraude en las elecciones. #EleccionesFicticias")]
+    import_file(archive, "twarc2-jsonl", str(retrieved(tweets_file(tmp_path, newer, "newer.jsonl"), "2021-06-10T00:00:00Z")))
+    older = [POSTS[0]]  # the congratulation, as it read before the edit
+    import_file(archive, "twarc2-jsonl", str(retrieved(tweets_file(tmp_path, older, "older.jsonl"), "2021-06-08T00:00:00Z")))
+    db = archive.db
+    assert db.execute("SELECT text, version_count FROM posts").fetchone() == (newer[0][2], 2)
+    kind, evidence, version = db.execute("SELECT reaction_type, evidence, post_version FROM reaction_classes").fetchone()
+    assert (kind, version) == ("irregularities", 2)
+    assert any("fraude" in note for note in json.loads(evidence))
+    assert db.execute("SELECT reaction_type FROM reactions").fetchone() == ("irregularities",)
 
 
 def test_a_label_wins_and_survives_reprocess(typed_archive):

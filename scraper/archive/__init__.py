@@ -56,9 +56,10 @@ class Archive:
         self.runs = RunLog(self.db, self.write)
         self.nightly = NightlyQueries(self.db)
         self.writer = Writer(self.db, self.accounts, self.elections)
-        # hook (issue 13): reaction types of the batch's posts, before the reactions rows that show them
-        self.writer.after_batch.append(lambda db, post_ids: classify_store.after_batch(db, post_ids))
-        self.writer.after_batch.append(lambda db, post_ids: refresh_reaction_rows(db, post_ids=post_ids))
+        # hook (issue 13): reaction types of the batch's posts (made by the preparing
+        # step, stored where they hold), before the reactions rows that show them
+        self.writer.after_batch.append(lambda db, post_ids, prepared: classify_store.after_batch(db, post_ids, prepared))
+        self.writer.after_batch.append(lambda db, post_ids, prepared: refresh_reaction_rows(db, post_ids=post_ids))
 
     def migrate(self) -> list[str]:
         return connection.migrate(self.db, self.path)
