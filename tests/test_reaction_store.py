@@ -13,6 +13,7 @@ from scraper.archive import Archive
 from scraper.cli import cli
 from scraper.config import load_config
 from scraper.export import export_package
+from scraper.model import POST_CONTENT_COLUMNS
 from scraper.publish import datasette_instance
 from scraper.schema import migrations
 from scraper.scrape import import_file, run_scrape
@@ -97,6 +98,55 @@ def test_edits_are_found_whatever_post_versions_holds(typed_archive, tmp_path, m
                       [post_id]).fetchone() == (3, "rejection")
     assert db.execute("SELECT reaction_type, classified_type, is_edited FROM reactions WHERE post_id = ?",
                       [post_id]).fetchone() == ("rejection", "rejection", 1)  # the reactions row followed
+
+
+def test_the_preparing_step_classifies_a_group_at_a_time_in_order(typed_archive, tmp_path, monkeypatch):
+    """read_items classifies the posts of a file a group at a time, those of
+    a fetched page at once (the writer commits a page once the next one has
+    arrived), and keeps what it passes on in its place."""
+    from scraper import formats, prepare
+    from scraper.model import FetchedPage
+    from scraper.sources import Unparsed
+
+    more = [*POSTS, ("1401000000000000014", "2021-06-08T11:00:00.000Z", "Felicitamos al pueblo por las elecciones.")]
+    path = str(tweets_file(tmp_path, more))
+    bad = Unparsed("not a post", "file:2", "{", "file")
+    matchers = typed_archive.matchers()
+    columns = [POST_CONTENT_COLUMNS.index(name) for name in ("text", "mentions", "language")]
+
+    def read(group: int, page: FetchedPage | None = None):
+        """The four posts, a line that could not be read after the first;
+        and how many entries were taken from the stream when the first came out."""
+        items = list(formats.file_reader("twarc2-jsonl")(path, "file"))  # (read_item drops what it parsed)
+        for item in items:
+            item.page = page
+        pulled = []
+
+        def source():
+            for entry in (items[0], bad, *items[1:]):
+                pulled.append(entry)
+                yield entry
+
+        monkeypatch.setattr(prepare, "CLASSIFY_GROUP", group)
+        stream = prepare.read_items(source(), matchers)
+        out = [next(stream)]
+        taken = len(pulled)
+        out += stream
+        assert out[1] is bad and [entry.item for entry in [out[0], *out[2:]]] == items
+        return [out[0], *out[2:]], taken
+
+    in_twos, taken = read(2)
+    assert taken == 3  # the first two posts read, with the line between them
+    for entry in in_twos:
+        made = matchers[0].classifier.classify_post(*[entry.prepared.row[index] for index in columns])
+        assert entry.prepared.classes == (("valdoria-2021", *made),)
+    assert [entry.prepared.classes[0][1] for entry in in_twos] == [
+        "congratulation", "call_for_calm", "rejection", "recognition"]
+    one_by_one, _ = read(1)
+    live, taken = read(100, FetchedPage("https://x.test/1", "{}", 200))
+    assert taken == 1  # a fetched page's post goes on at once
+    assert [entry.prepared.classes for entry in one_by_one] == [entry.prepared.classes for entry in live] == [
+        entry.prepared.classes for entry in in_twos]
 
 
 def retrieved(path, at: str):

@@ -29,7 +29,7 @@ from pathlib import Path
 from .. import classify_store
 from ..config import Config
 from ..model import RawItem, ReadItem
-from ..prepare import read_item
+from ..prepare import read_items
 from ..reaction_rows import refresh_reaction_rows
 from ..relevance import ElectionMatcher
 from ..sources import Unparsed
@@ -79,10 +79,8 @@ class Archive:
         return self.writer.store(self.prepared(items), run_id, self.write, keep_ids=keep_ids, on_batch=on_batch)
 
     def prepared(self, items: Iterable, match_quotes: bool = True) -> Iterator[ReadItem | Unparsed]:
-        """Raw items read and prepared (see scraper.prepare.read_item); the rest as they are."""
-        matchers = self.matchers()
-        for item in items:
-            yield read_item(item, matchers, match_quotes) if isinstance(item, RawItem) else item
+        """Raw items read and prepared (see scraper.prepare.read_items); the rest as they are."""
+        return read_items(items, self.matchers(), match_quotes)
 
     def reprocess(self) -> StoreStats:
         """Rebuild posts, versions and relevance from the raw payloads."""
