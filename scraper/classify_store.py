@@ -3,15 +3,16 @@ reaction types (the classifier's and a person's), reported reactions
 counted once per report, and who has not reacted.
 
 Who classifies what: the classifier itself is pure
-(scraper/reaction_types.py). A post arriving through the write path is
-classified by the preparing step (scraper/prepare.py, in worker processes
-for a large import), with the :class:`~scraper.reaction_types.ElectionClassifier`
-this module builds from the archive (:func:`election_classifier`) and the
-matchers carry; its class travels with the prepared post. This module alone
-writes ``reaction_classes``: it stores a prepared class when it holds for
-what was stored (see :func:`classify_posts`), and classifies here whatever
-else needs it (an edit whose stored state is not the one prepared, a
-reprocess's leftovers, a config load, a merge, reported reactions).
+(scraper/reaction_types.py). A post arriving through an import or a scrape
+is classified by the preparing step (scraper/prepare.read_items, in worker
+processes for a large import), with the
+:class:`~scraper.reaction_types.ElectionClassifier` this module builds from
+the archive (:func:`election_classifier`) and the relevance matchers carry;
+its class travels with the prepared post. This module alone writes
+``reaction_classes``: it stores a prepared class where it holds for what
+was stored (see :func:`classify_posts`), and classifies here whatever else
+needs it (a stored state other than the one prepared, a reprocess, which
+reads its captures one by one, a config load, a merge, reported reactions).
 
 The archive calls four functions (each hooked in one line):
 
