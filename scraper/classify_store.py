@@ -2,14 +2,27 @@
 reaction types (the classifier's and a person's), reported reactions
 counted once per report, and who has not reacted.
 
+Who classifies what: the classifier itself is pure
+(scraper/reaction_types.py). A post arriving through an import or a scrape
+is classified by the preparing step (scraper/prepare.read_items, in worker
+processes for a large import), with the
+:class:`~scraper.reaction_types.ElectionClassifier` this module builds from
+the archive (:func:`election_classifier`) and the relevance matchers carry;
+its class travels with the prepared post. This module alone writes
+``reaction_classes``: it stores a prepared class where it holds for what
+was stored (see :func:`classify_posts`), and classifies here whatever else
+needs it (a stored state other than the one prepared, a reprocess, which
+reads its captures one by one, a config load, a merge, reported reactions).
+
 The archive calls four functions (each hooked in one line):
 
 - :func:`after_batch` (a callback of the writer, scraper/archive/writer.py,
-  told the ids of the posts each stored batch wrote or saw again, before
-  its commit and before the reactions table follows them): classify those
-  of them that are relevant and have no class yet, a new state (an edit: a
-  post's ``version_count`` moved past the one classified, whether or not
-  ``post_versions`` holds its states), or a class from another classifier;
+  told the ids of the posts each stored batch wrote or saw again, and the
+  batch's prepared posts, before its commit and before the reactions table
+  follows them): store the class of those of them that are relevant and
+  have no class yet, a new state (an edit: a post's ``version_count`` moved
+  past the one classified, whether or not ``post_versions`` holds its
+  states), or a class from another classifier;
 - :func:`after_load_config` (scraper/archive/elections.py): store the
   election's milestones, classify again every post of an election whose
   candidates or lexicon changed, and any relevant post left without a class;
@@ -25,9 +38,6 @@ The ``reactions`` table shows the type and the timing (scraper/reaction_rows.py)
 what changes classes or labels here outside a stored batch refreshes the
 rows of the posts it changed; milestones reach the rows through the
 election's fingerprint, which the config load checks after the hook.
-
-The classifier itself is pure (scraper/reaction_types.py); this module only
-reads and writes rows.
 """
 
 from __future__ import annotations
@@ -39,11 +49,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import jsonio
 from .errors import InputError
 from .http import utc_now
 from .reaction_rows import refresh_reaction_rows
-from .reaction_types import TYPES, Candidate, Classifier, addressed_candidates, classifier_for
+from .model import POST_CONTENT_COLUMNS, PreparedPost
+from .reaction_types import TYPES, Candidate, ElectionClassifier, PostClass, addressed_candidates
 from .schema import evidence_key, not_reacted_sql
 
 if TYPE_CHECKING:
@@ -66,13 +76,15 @@ def migrated(db: Database) -> bool:
     ).fetchone() is not None
 
 
-def after_batch(db: Database, post_ids: list[str]) -> int:
-    """A stored batch's posts: classify those relevant to an election whose
-    class is missing or out of date (see :func:`stale`). The reactions rows
-    of the batch are refreshed next by the writer's following callback."""
+def after_batch(db: Database, post_ids: list[str], prepared: Iterable[PreparedPost] = ()) -> int:
+    """A stored batch's posts: store a class for those relevant to an
+    election whose class is missing or out of date (see :func:`stale`),
+    the one the preparing step made where it holds (``prepared``: the
+    batch's prepared posts). The reactions rows of the batch are refreshed
+    next by the writer's following callback."""
     if not migrated(db):
         return 0
-    return len(classify_stale(db, post_ids))
+    return len(classify_stale(db, post_ids, prepared_classes(prepared)))
 
 
 def after_load_config(db: Database, config: Config) -> None:
@@ -85,7 +97,7 @@ def after_load_config(db: Database, config: Config) -> None:
     store_milestones(db, config)
     changed: list[str] = []
     for election_id in _election_ids(db):
-        classifier, _ = _election_classifier(db, election_id)
+        classifier = election_classifier(db, election_id)
         key = f"classifier:{election_id}"
         if _state(db, key) != classifier.version:
             changed += classify_posts(db, election_id=election_id)
@@ -148,42 +160,65 @@ def stale(db: Database, post_ids: Iterable[str]) -> dict[str, list[str]]:
             [chunk],
         ):
             if election_id not in versions:
-                versions[election_id] = _election_classifier(db, election_id)[0].version
+                versions[election_id] = election_classifier(db, election_id).version
             if classified is None or classified != version or classifier != versions[election_id]:
                 found.setdefault(election_id, []).append(post_id)
     return found
 
 
-def classify_stale(db: Database, post_ids: Iterable[str]) -> list[str]:
-    """Classify the posts of :func:`stale`; return their ids."""
+def classify_stale(db: Database, post_ids: Iterable[str], prepared: dict | None = None) -> list[str]:
+    """Classify the posts of :func:`stale` (``prepared``: classes already
+    made, see :func:`classify_posts`); return their ids."""
     done: list[str] = []
     for election_id, ids in stale(db, post_ids).items():
-        done += classify_posts(db, ids, election_id=election_id)
+        done += classify_posts(db, ids, election_id=election_id, prepared=prepared)
     return done
 
 
 # --- classifying posts ------------------------------------------------------------
 
+_TEXT, _MENTIONS, _LANGUAGE = (POST_CONTENT_COLUMNS.index(name) for name in ("text", "mentions", "language"))
 
-def classify_posts(db: Database, post_ids: Iterable[str] | None = None, election_id: str | None = None) -> list[str]:
+
+def prepared_classes(posts: Iterable[PreparedPost]) -> dict[tuple, PostClass]:
+    """The classes the preparing step made for a batch's posts, by what
+    they were made from: (election, text, mentions, language), the values
+    of the prepared post's row. The classifier is pure, so a class holds
+    for any stored post with the same values, whichever sighting or merge
+    made them the stored ones (and with the same classifier version: the
+    class names the one it was made with)."""
+    found: dict[tuple, PostClass] = {}
+    for post in posts:
+        if post.classes:
+            row = post.row
+            for election_id, *made in post.classes:
+                found[(election_id, row[_TEXT], row[_MENTIONS], row[_LANGUAGE])] = tuple(made)
+    return found
+
+
+def classify_posts(db: Database, post_ids: Iterable[str] | None = None, election_id: str | None = None,
+                   prepared: dict | None = None) -> list[str]:
     """Classify posts relevant to an election (every election when
     ``election_id`` is None; every relevant post when ``post_ids`` is None)
-    and store the results in ``reaction_classes``. Returns the ids of the
-    posts classified (the caller refreshes their reactions rows)."""
+    and store the results in ``reaction_classes``. A class in ``prepared``
+    (see :func:`prepared_classes`) for the post's stored text, mentions and
+    language, made by the election's classifier as it is now, is stored as
+    it is; any other post is classified here. Returns the ids of the posts
+    classified (the caller refreshes their reactions rows)."""
     elections = [election_id] if election_id else _election_ids(db)
     wanted = None if post_ids is None else list(dict.fromkeys(post_ids))
+    prepared = prepared or {}
     done: list[str] = []
     now = utc_now()
     for election in elections:
-        classifier, candidates = _election_classifier(db, election)
+        classifier = election_classifier(db, election)
+        current = classifier.version
         rows = []
         for post_id, text, mentions, language, version in _relevant_posts(db, election, wanted):
-            result = classifier.classify(text, language)
-            addressed = addressed_candidates(text, json.loads(mentions or "[]"), candidates)
-            rows.append([
-                election, post_id, result.reaction_type, result.confidence,
-                jsonio.dumps(result.evidence), jsonio.dumps(addressed), classifier.version, version, now,
-            ])
+            made = prepared.get((election, text, mentions, language))
+            if made is None or made[-1] != current:
+                made = classifier.classify_post(text, mentions, language)
+            rows.append([election, post_id, *made, version, now])
             done.append(post_id)
         db.conn.executemany(
             "INSERT OR REPLACE INTO reaction_classes (election_id, post_id, reaction_type, confidence, evidence, "
@@ -206,9 +241,10 @@ def _relevant_posts(db: Database, election_id: str, post_ids: list[str] | None):
         yield from db.execute(f"{sql} AND ep.post_id IN ({', '.join('?' for _ in chunk)})", [election_id, *chunk])
 
 
-def _election_classifier(db: Database, election_id: str) -> tuple[Classifier, list[Candidate]]:
-    """The classifier for an election (its candidates' names are persons a
-    congratulation can address) and its candidates."""
+def election_classifier(db: Database, election_id: str) -> ElectionClassifier:
+    """The classifier for an election, from its candidates as the archive
+    holds them (their names are persons a congratulation can address; their
+    names and handles say whom a post addresses)."""
     row = db.execute("SELECT candidates FROM elections WHERE id = ?", [election_id]).fetchone()
     candidates = []
     for leader_id in json.loads(row[0] or "[]") if row else []:
@@ -219,8 +255,7 @@ def _election_classifier(db: Database, election_id: str) -> tuple[Classifier, li
             "SELECT handle FROM accounts WHERE leader_id = ? AND handle IS NOT NULL", [leader_id]
         )]
         candidates.append(Candidate(leader_id, (leader[0], *json.loads(leader[1] or "[]")), tuple(handles)))
-    names = tuple(name for candidate in candidates for name in candidate.names)
-    return classifier_for(names), candidates
+    return ElectionClassifier(election_id, tuple(candidates))
 
 
 def _election_ids(db: Database) -> list[str]:
@@ -324,13 +359,13 @@ def classify_reported(db: Database, reaction_ids: Iterable[int] | None = None, e
         clauses.append("NOT EXISTS (SELECT 1 FROM reported_reaction_classes c WHERE c.reported_reaction_id = rr.id)")
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
-    classifiers: dict[str, tuple[Classifier, list[Candidate]]] = {}
+    classifiers: dict[str, ElectionClassifier] = {}
     now = utc_now()
     done = 0
     for reaction_id, election, leader_id in db.execute(sql, params).fetchall():
         if election not in classifiers:
-            classifiers[election] = _election_classifier(db, election)
-        classifier, candidates = classifiers[election]
+            classifiers[election] = election_classifier(db, election)
+        classifier, candidates = classifiers[election].classifier, classifiers[election].candidates
         sentences = [row[0] for row in db.execute(
             "SELECT evidence FROM reported_reaction_sightings WHERE reported_reaction_id = ? ORDER BY id", [reaction_id]
         )] or [db.execute("SELECT evidence FROM reported_reactions WHERE id = ?", [reaction_id]).fetchone()[0]]

@@ -379,9 +379,9 @@ class _Merger:
 
     def classifier_version(self, election_id: str) -> str:
         """The version of the classifier the output has for an election (from its roster)."""
-        from .classify_store import _election_classifier
+        from .classify_store import election_classifier
 
-        return _election_classifier(self.db, election_id)[0].version
+        return election_classifier(self.db, election_id).version
 
     def merge_one(self, src: str, found: InputArchive) -> InputResult:
         db = self.db

@@ -213,7 +213,11 @@ class PreparedPost:
     author's local day); both None for a post with an id when the archive
     holds no quotes (see :func:`scraper.prepare.prepare_post`).
     ``relevance``: (election id, matched terms as JSON, score) per election
-    the post is relevant to."""
+    the post is relevant to. ``classes``: (election id, *class) per election
+    the post is relevant to and whose matcher carries a classifier, the
+    class made from the row's text, mentions and language (see
+    :class:`scraper.reaction_types.ElectionClassifier`; the archive stores it
+    where it holds for the post as stored, scraper/classify_store.py)."""
 
     key: str
     platform: str
@@ -225,6 +229,7 @@ class PreparedPost:
     placeholder: bool  # a link or a pending URL: names a post, says nothing of its content
     row: tuple
     relevance: list[tuple[str, str, float]]
+    classes: tuple[tuple, ...] = ()
 
 
 class ReadItem(NamedTuple):

@@ -33,7 +33,7 @@ from pathlib import Path
 from . import formats, limits
 from .errors import SourceError
 from .model import PreparedPost, RawItem, ReadItem
-from .prepare import read_item
+from .prepare import read_items
 from .relevance import ElectionMatcher
 from .sources import Unparsed
 from .sources.decoding import ItemGate
@@ -268,24 +268,24 @@ def _read_chunk(path: str, chunk: Iterator[tuple[int, str]]) -> list:
     reader, source_id, matchers, match_quotes = (
         _worker[k] for k in ("reader", "source_id", "matchers", "match_quotes"))
     gate = ItemGate((), source_id, path)  # the check a serial import's items pass (scraper.scrape._read_file)
+    items = (gate.check(item) for number, line in chunk for item in reader(line, source_id, f"{path}:{number}"))
     results: list = []
-    for number, line in chunk:
-        for item in reader(line, source_id, f"{path}:{number}"):
-            item = gate.check(item)
-            if isinstance(item, Unparsed):
-                results.append(item)
-                continue
-            read = read_item(item, matchers, match_quotes)
-            if read.failure is None and item.page is None:
-                # What crosses is what storing needs: the item's place, the
-                # post's values, its raw payload (a page's hash and compressed
-                # bytes once per page). As plain tuples: unpickling a dataclass (the item,
-                # its page) runs Python code per object, and the writing
-                # process pays for it (13.5 -> 1 us a post, measured).
-                place = (item.format, item.location, item.fetched_url, item.retrieved_at, item.pointer)
-                results.append((place, astuple_prepared(read.prepared), read.raw))
-            else:
-                results.append(read)
+    for read in read_items(items, matchers, match_quotes):
+        if isinstance(read, Unparsed):
+            results.append(read)
+            continue
+        item = read.item
+        if read.failure is None and item.page is None:
+            # What crosses is what storing needs: the item's place, the
+            # post's values (its reaction types included), its raw payload
+            # (a page's hash and compressed bytes once per page). As plain
+            # tuples: unpickling a dataclass (the item, its page) runs Python
+            # code per object, and the writing process pays for it (13.5 ->
+            # 1 us a post, measured).
+            place = (item.format, item.location, item.fetched_url, item.retrieved_at, item.pointer)
+            results.append((place, astuple_prepared(read.prepared), read.raw))
+        else:
+            results.append(read)
     return results
 
 

@@ -44,11 +44,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
 
+from . import jsonio
 from .normalise import fold
 
 TYPES = ("congratulation", "recognition", "call_for_calm", "irregularities", "rejection", "other")
@@ -272,7 +273,7 @@ class Classifier:
             [*self.lexicon.patterns, *(_compile(name, "person", STRONG) for name in self.candidate_names)]
         )
 
-    @property
+    @cached_property
     def version(self) -> str:
         """Names the lexicon and the candidates: a change of either calls for
         classifying again."""
@@ -437,6 +438,57 @@ def _name_forms(names: Iterable[str]) -> list[str]:
     return forms
 
 
+# --- one election's classes, as the archive stores them ---------------------------------
+
+
+# (reaction_type, confidence, evidence as JSON, addressed candidates as JSON,
+# classifier version): the columns of a post's ``reaction_classes`` row that
+# the classifier decides.
+PostClass = tuple[str, float, str, str, str]
+
+
+@dataclass(frozen=True)
+class ElectionClassifier:
+    """What classifies the posts of one election: its candidates (names,
+    aliases and handles, as the archive holds them) and the classifier made
+    from their names and the lexicon.
+
+    Built from the archive in the writing process
+    (:func:`scraper.classify_store.election_classifier`) and handed with the
+    relevance matchers to the preparing step, which may run in worker
+    processes: it pickles as its id and candidates, and each process makes
+    the classifier again from them (:func:`classifier_for` keeps one per
+    process). Pure."""
+
+    election_id: str
+    candidates: tuple[Candidate, ...]
+
+    def __post_init__(self):
+        self.classifier  # made here, where the archive is read (a forked worker inherits it)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for candidate in self.candidates for name in candidate.names)
+
+    @property
+    def classifier(self) -> Classifier:
+        return classifier_for(self.names)
+
+    @property
+    def version(self) -> str:
+        return self.classifier.version
+
+    def classify_post(self, text: str | None, mentions: str | None, language: str | None) -> PostClass:
+        """A post's class from the values the archive stores for it: its
+        text, its mentions (the ``mentions`` column, JSON) and its language.
+        The same values give the same class wherever this runs."""
+        classifier = self.classifier
+        result = classifier.classify(text, language)
+        addressed = addressed_candidates(text, json.loads(mentions or "[]"), self.candidates)
+        return (result.reaction_type, result.confidence, jsonio.dumps(result.evidence), jsonio.dumps(addressed),
+                classifier.version)
+
+
 def classify(text: str | None, language: str | None = None, candidate_names: Iterable[str] = ()) -> Classification:
     """Classify one text (a post, or a report's sentence)."""
     return classifier_for(tuple(candidate_names)).classify(text, language)
@@ -450,5 +502,6 @@ def classifier_for(candidate_names: tuple[str, ...]) -> Classifier:
 
 
 __all__ = [
-    "TYPES", "Candidate", "Classification", "Classifier", "addressed_candidates", "classifier_for", "classify", "load_lexicon",
+    "TYPES", "Candidate", "Classification", "Classifier", "ElectionClassifier", "PostClass", "addressed_candidates",
+    "classifier_for", "classify", "load_lexicon",
 ]

@@ -15,12 +15,17 @@ from dataclasses import dataclass, field
 
 from .model import Post
 from .normalise import fold
+from .reaction_types import ElectionClassifier
 
 WEIGHTS = {"candidate_account": 3.0, "candidate_name": 2.0, "hashtag": 1.5, "keyword": 1.0}
 
 
 @dataclass
 class ElectionMatcher:
+    """One election's relevance terms; ``classifier``: its reaction-type
+    classifier, which the preparing step runs on the posts this matches
+    (None when the archive keeps no reaction types)."""
+
     election_id: str
     window_start: str | None
     window_end: str | None
@@ -28,6 +33,7 @@ class ElectionMatcher:
     hashtags: list[str] = field(default_factory=list)
     candidate_names: list[str] = field(default_factory=list)
     candidate_handles: list[str] = field(default_factory=list)
+    classifier: ElectionClassifier | None = None
 
     def __post_init__(self):
         # One entry per folded form: "Perú" (es) and "Peru" (pt) are one term.

@@ -2,10 +2,11 @@
 the same archive as a serial import, in the same order."""
 
 import os
+import pickle
 
 import pytest
 
-from scraper import parallel
+from scraper import classify_store, parallel
 from scraper.scrape import import_file
 
 from .import_helpers import IMPORTS
@@ -74,6 +75,32 @@ def test_workers_give_the_same_archive_as_a_serial_import(make_archive, big_file
     assert first.stats.relevant > 0  # relevance is computed in the workers
     assert dump(in_workers) == dump(serial)
     in_workers.db.execute("insert into posts_fts(posts_fts) values('integrity-check')")
+
+
+CLASSES = ("SELECT election_id, post_id, reaction_type, confidence, evidence, addressed_candidates, classifier, "
+           "post_version FROM reaction_classes ORDER BY election_id, post_id")
+
+
+def test_workers_classify_as_a_serial_import(make_archive, big_file, monkeypatch):
+    """Reaction types are made by the preparing step, in the workers: the
+    same classes as a serial import, and as classifying the stored posts afresh."""
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)
+    serial, in_workers, _, _ = import_both_ways(make_archive, big_file)
+    classes = serial.db.execute(CLASSES).fetchall()
+    assert len(classes) == serial.db["election_posts"].count > 0
+    assert in_workers.db.execute(CLASSES).fetchall() == classes
+    with serial.write():
+        serial.db.execute("DELETE FROM reaction_classes")
+        classify_store.classify_posts(serial.db)
+    assert serial.db.execute(CLASSES).fetchall() == classes
+
+
+def test_the_classifier_goes_to_the_workers_as_its_candidates(make_archive):
+    (matcher,) = make_archive("archive.db").matchers()
+    sent = pickle.dumps(matcher.classifier)
+    assert len(sent) < 1000  # names and handles, not the compiled lexicon
+    received = pickle.loads(sent)
+    assert received == matcher.classifier and received.version == matcher.classifier.version
 
 
 def test_importing_again_in_workers_adds_nothing(make_archive, big_file):

@@ -13,6 +13,7 @@ from scraper.archive import Archive
 from scraper.cli import cli
 from scraper.config import load_config
 from scraper.export import export_package
+from scraper.model import POST_CONTENT_COLUMNS
 from scraper.publish import datasette_instance
 from scraper.schema import migrations
 from scraper.scrape import import_file, run_scrape
@@ -76,8 +77,8 @@ def test_edits_are_found_whatever_post_versions_holds(typed_archive, tmp_path, m
     classified = []
     original = classify_store.classify_posts
 
-    def counting(database, post_ids=None, election_id=None):
-        done = original(database, post_ids, election_id)
+    def counting(database, post_ids=None, election_id=None, **options):
+        done = original(database, post_ids, election_id, **options)
         classified.extend(done)
         return done
 
@@ -97,6 +98,83 @@ def test_edits_are_found_whatever_post_versions_holds(typed_archive, tmp_path, m
                       [post_id]).fetchone() == (3, "rejection")
     assert db.execute("SELECT reaction_type, classified_type, is_edited FROM reactions WHERE post_id = ?",
                       [post_id]).fetchone() == ("rejection", "rejection", 1)  # the reactions row followed
+
+
+def test_the_preparing_step_classifies_a_group_at_a_time_in_order(typed_archive, tmp_path, monkeypatch):
+    """read_items classifies the posts of a file a group at a time, those of
+    a fetched page at once (the writer commits a page once the next one has
+    arrived), and keeps what it passes on in its place."""
+    from scraper import formats, prepare
+    from scraper.model import FetchedPage
+    from scraper.sources import Unparsed
+
+    more = [*POSTS, ("1401000000000000014", "2021-06-08T11:00:00.000Z", "Felicitamos al pueblo por las elecciones.")]
+    path = str(tweets_file(tmp_path, more))
+    bad = Unparsed("not a post", "file:2", "{", "file")
+    matchers = typed_archive.matchers()
+    columns = [POST_CONTENT_COLUMNS.index(name) for name in ("text", "mentions", "language")]
+
+    def read(group: int, page: FetchedPage | None = None):
+        """The four posts, a line that could not be read after the first;
+        and how many entries were taken from the stream when the first came out."""
+        items = list(formats.file_reader("twarc2-jsonl")(path, "file"))  # (read_item drops what it parsed)
+        for item in items:
+            item.page = page
+        pulled = []
+
+        def source():
+            for entry in (items[0], bad, *items[1:]):
+                pulled.append(entry)
+                yield entry
+
+        monkeypatch.setattr(prepare, "CLASSIFY_GROUP", group)
+        stream = prepare.read_items(source(), matchers)
+        out = [next(stream)]
+        taken = len(pulled)
+        out += stream
+        assert out[1] is bad and [entry.item for entry in [out[0], *out[2:]]] == items
+        return [out[0], *out[2:]], taken
+
+    in_twos, taken = read(2)
+    assert taken == 3  # the first two posts read, with the line between them
+    for entry in in_twos:
+        made = matchers[0].classifier.classify_post(*[entry.prepared.row[index] for index in columns])
+        assert entry.prepared.classes == (("valdoria-2021", *made),)
+    assert [entry.prepared.classes[0][1] for entry in in_twos] == [
+        "congratulation", "call_for_calm", "rejection", "recognition"]
+    one_by_one, _ = read(1)
+    live, taken = read(100, FetchedPage("https://x.test/1", "{}", 200))
+    assert taken == 1  # a fetched page's post goes on at once
+    assert [entry.prepared.classes for entry in one_by_one] == [entry.prepared.classes for entry in live] == [
+        entry.prepared.classes for entry in in_twos]
+
+
+def retrieved(path, at: str):
+    """The twarc2 file as twarc saves it, its page retrieved at ``at``."""
+    page = json.loads(path.read_text(encoding="utf-8"))
+    page["__twarc"] = {"url": "https://api.twitter.com/2/tweets/search/all", "version": "2.14.0", "retrieved_at": at}
+    path.write_text(json.dumps(page, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_state_older_than_the_stored_one_is_classified_on_the_stored_state(tmp_path):
+    """The preparing step classifies the state it read; a later import of an
+    older copy adds a state but leaves the newer text stored, so the class
+    prepared for the older text does not hold: the post is classified on
+    its stored text, as its new version."""
+    archive = Archive(tmp_path / "archive.db")
+    archive.migrate()
+    archive.load_config(load_config(valdoria_with(tmp_path)))
+    newer = [(POSTS[0][0], POSTS[0][1], "Denunciamos fraude en las elecciones. #EleccionesFicticias")]
+    import_file(archive, "twarc2-jsonl", str(retrieved(tweets_file(tmp_path, newer, "newer.jsonl"), "2021-06-10T00:00:00Z")))
+    older = [POSTS[0]]  # the congratulation, as it read before the edit
+    import_file(archive, "twarc2-jsonl", str(retrieved(tweets_file(tmp_path, older, "older.jsonl"), "2021-06-08T00:00:00Z")))
+    db = archive.db
+    assert db.execute("SELECT text, version_count FROM posts").fetchone() == (newer[0][2], 2)
+    kind, evidence, version = db.execute("SELECT reaction_type, evidence, post_version FROM reaction_classes").fetchone()
+    assert (kind, version) == ("irregularities", 2)
+    assert any("fraude" in note for note in json.loads(evidence))
+    assert db.execute("SELECT reaction_type FROM reactions").fetchone() == ("irregularities",)
 
 
 def test_a_label_wins_and_survives_reprocess(typed_archive):

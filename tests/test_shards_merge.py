@@ -525,7 +525,7 @@ def imported(path: Path, config, lines_file: Path) -> Path:
 
 
 def test_a_post_seen_differently_merges_its_states_and_roster_differences_are_conflicts(tmp_path, valdoria_config):
-    from scraper.classify_store import _election_classifier
+    from scraper.classify_store import election_classifier
     from scraper.config import load_config
 
     fixture = ROOT / "tests" / "fixtures" / "imports" / "twarc2-search.jsonl"
@@ -574,7 +574,7 @@ def test_a_post_seen_differently_merges_its_states_and_roster_differences_are_co
         assert db.execute("SELECT count(*) FROM election_milestones").fetchone()[0] == milestones
         # Every relevant post has one class, made by the classifier of the output's roster.
         (state,), = db.execute("SELECT value FROM classifier_state WHERE name = 'classifier:valdoria-2021'")
-        assert state == _election_classifier(db, "valdoria-2021")[0].version
+        assert state == election_classifier(db, "valdoria-2021").version
         assert db.execute("SELECT count(*) FROM election_posts").fetchone() == db.execute(
             "SELECT count(*) FROM reaction_classes WHERE classifier = ?", [state]).fetchone()
         assert db.execute("SELECT count(*) FROM reactions WHERE timing IS NOT NULL").fetchone()[0] > 0

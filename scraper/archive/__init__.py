@@ -29,7 +29,7 @@ from pathlib import Path
 from .. import classify_store
 from ..config import Config
 from ..model import RawItem, ReadItem
-from ..prepare import read_item
+from ..prepare import read_items
 from ..reaction_rows import refresh_reaction_rows
 from ..relevance import ElectionMatcher
 from ..sources import Unparsed
@@ -56,9 +56,10 @@ class Archive:
         self.runs = RunLog(self.db, self.write)
         self.nightly = NightlyQueries(self.db)
         self.writer = Writer(self.db, self.accounts, self.elections)
-        # hook (issue 13): reaction types of the batch's posts, before the reactions rows that show them
-        self.writer.after_batch.append(lambda db, post_ids: classify_store.after_batch(db, post_ids))
-        self.writer.after_batch.append(lambda db, post_ids: refresh_reaction_rows(db, post_ids=post_ids))
+        # hook (issue 13): reaction types of the batch's posts (made by the preparing
+        # step, stored where they hold), before the reactions rows that show them
+        self.writer.after_batch.append(lambda db, post_ids, prepared: classify_store.after_batch(db, post_ids, prepared))
+        self.writer.after_batch.append(lambda db, post_ids, prepared: refresh_reaction_rows(db, post_ids=post_ids))
 
     def migrate(self) -> list[str]:
         return connection.migrate(self.db, self.path)
@@ -78,10 +79,8 @@ class Archive:
         return self.writer.store(self.prepared(items), run_id, self.write, keep_ids=keep_ids, on_batch=on_batch)
 
     def prepared(self, items: Iterable, match_quotes: bool = True) -> Iterator[ReadItem | Unparsed]:
-        """Raw items read and prepared (see scraper.prepare.read_item); the rest as they are."""
-        matchers = self.matchers()
-        for item in items:
-            yield read_item(item, matchers, match_quotes) if isinstance(item, RawItem) else item
+        """Raw items read and prepared (see scraper.prepare.read_items); the rest as they are."""
+        return read_items(items, self.matchers(), match_quotes)
 
     def reprocess(self) -> StoreStats:
         """Rebuild posts, versions and relevance from the raw payloads."""

@@ -142,27 +142,21 @@ class Elections:
         return self._matchers
 
     def _matcher(self, election: dict) -> ElectionMatcher:
+        """The election's terms and candidates, and the classifier of its
+        reaction types (made from the same candidates) when the archive
+        keeps types: the preparing step runs both on every post."""
         terms = json.loads(election["terms"] or "{}")
-        candidates = json.loads(election["candidates"] or "[]")
-        names, handles = [], []
-        for leader_id in candidates:
-            leader = self.db.execute("SELECT name, aliases FROM leaders WHERE id = ?", [leader_id]).fetchone()
-            if leader:
-                names.append(leader[0])
-                names.extend(json.loads(leader[1] or "[]"))
-            handles.extend(
-                r[0] for r in self.db.execute(
-                    "SELECT handle FROM accounts WHERE leader_id = ? AND handle IS NOT NULL", [leader_id]
-                )
-            )
+        classifier = classify_store.election_classifier(self.db, election["id"])
+        candidates = classifier.candidates
         return ElectionMatcher(
             election_id=election["id"],
             window_start=election["window_start"],
             window_end=election["window_end"],
             keywords=[k for per_language in terms.values() for k in per_language.get("keywords", [])],
             hashtags=[h for per_language in terms.values() for h in per_language.get("hashtags", [])],
-            candidate_names=names,
-            candidate_handles=handles,
+            candidate_names=[name for candidate in candidates for name in candidate.names],
+            candidate_handles=[handle for candidate in candidates for handle in candidate.handles],
+            classifier=classifier if classify_store.migrated(self.db) else None,
         )
 
     def add_reported_reactions(self, run_id: int, election_id: str, source_id: str, reactions) -> int:

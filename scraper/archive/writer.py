@@ -20,7 +20,9 @@ transaction per batch:
 There is one path whatever the batch holds; the only decision per batch is
 whether it can stay in memory to the end (almost always) or must write what
 it has before a merge rewrites keys. The writer never calls back into the
-preparing step: a prepared post carries every value storing it needs.
+preparing step: a prepared post carries every value storing it needs, its
+reaction types included (stored by the batch's callback,
+scraper/classify_store.py).
 """
 
 from __future__ import annotations
@@ -116,9 +118,11 @@ class Writer:
         self.payloads = Payloads(db, self._queue)
         # Told, before each batch's commit, the ids of the posts it stored that
         # are relevant to an election or were archived before (a post new and
-        # relevant to none has no derived rows): tables derived from posts
-        # follow them (scraper.reaction_rows).
-        self.after_batch: list[Callable[[object, list[str]], object]] = []
+        # relevant to none has no derived rows), and the batch's prepared
+        # posts (what the preparing step made for them: their reaction types):
+        # tables derived from posts follow them (scraper.classify_store,
+        # scraper.reaction_rows).
+        self.after_batch: list[Callable[[object, list[str], list[PreparedPost]], object]] = []
         self._fts_insert_trigger: str | None = None
         self._derived_exist: bool | None = None
         self._reset()
@@ -197,8 +201,9 @@ class Writer:
                 touched.append(post_id)
         self.flush()
         if touched:
+            prepared = [entry.prepared for entry in read]
             for follow in self.after_batch:
-                follow(self.db, touched)
+                follow(self.db, touched, prepared)
 
     def _look_up(self, read: list[ReadItem]) -> None:
         """What the batch needs from the archive, in a few queries: the rows of
