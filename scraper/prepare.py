@@ -18,11 +18,11 @@ everything else runs it in the process that writes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from . import compression, jsonio
 from .errors import ParseFailure
 from .identity import MatchHasher, derived_key, nearby_match_hashes
-from collections.abc import Iterable, Iterator
-
 from .model import (
     COUNT_COLUMNS, POST_CONTENT_COLUMNS, FetchedPage, Post, PreparedPost, RawItem, ReadItem, StoredRaw, post_key,
 )
