@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING
 from .errors import InputError
 from .http import utc_now
 from .reaction_rows import refresh_reaction_rows
-from .model import POST_CONTENT_COLUMNS, PreparedPost
+from .model import PreparedPost, classified_values
 from .reaction_types import TYPES, Candidate, ElectionClassifier, PostClass, addressed_candidates
 from .schema import evidence_key, not_reacted_sql
 
@@ -177,9 +177,6 @@ def classify_stale(db: Database, post_ids: Iterable[str], prepared: dict | None 
 
 # --- classifying posts ------------------------------------------------------------
 
-_TEXT, _MENTIONS, _LANGUAGE = (POST_CONTENT_COLUMNS.index(name) for name in ("text", "mentions", "language"))
-
-
 def prepared_classes(posts: Iterable[PreparedPost]) -> dict[tuple, PostClass]:
     """The classes the preparing step made for a batch's posts, by what
     they were made from: (election, text, mentions, language), the values
@@ -190,9 +187,9 @@ def prepared_classes(posts: Iterable[PreparedPost]) -> dict[tuple, PostClass]:
     found: dict[tuple, PostClass] = {}
     for post in posts:
         if post.classes:
-            row = post.row
+            values = classified_values(post.row)
             for election_id, *made in post.classes:
-                found[(election_id, row[_TEXT], row[_MENTIONS], row[_LANGUAGE])] = tuple(made)
+                found[(election_id, *values)] = tuple(made)
     return found
 
 

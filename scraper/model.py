@@ -199,6 +199,13 @@ POST_SIGHTING_COLUMNS = (
     "account_id", "author_name", "mentioned_names", "deleted_at", "first_captured_at", "last_captured_at",
 )
 POST_COLUMNS = (*POST_CONTENT_COLUMNS, *POST_SIGHTING_COLUMNS)
+_TEXT, _MENTIONS, _LANGUAGE = (POST_CONTENT_COLUMNS.index(name) for name in ("text", "mentions", "language"))
+
+
+def classified_values(row: tuple) -> tuple:
+    """(text, mentions as JSON, language) of a prepared post's row: what its
+    reaction type is made from (scraper.reaction_types.ElectionClassifier)."""
+    return row[_TEXT], row[_MENTIONS], row[_LANGUAGE]
 
 
 @dataclass(slots=True)

@@ -24,7 +24,8 @@ from . import compression, jsonio
 from .errors import ParseFailure
 from .identity import MatchHasher, derived_key, nearby_match_hashes
 from .model import (
-    COUNT_COLUMNS, POST_CONTENT_COLUMNS, FetchedPage, Post, PreparedPost, RawItem, ReadItem, StoredRaw, post_key,
+    COUNT_COLUMNS, POST_CONTENT_COLUMNS, FetchedPage, Post, PreparedPost, RawItem, ReadItem, StoredRaw,
+    classified_values, post_key,
 )
 from .normalise import normalise
 from .relevance import ElectionMatcher
@@ -146,9 +147,6 @@ def relevance(post: Post, matchers: list[ElectionMatcher]) -> list[tuple[str, st
     return found
 
 
-_TEXT, _MENTIONS, _LANGUAGE = (POST_CONTENT_COLUMNS.index(name) for name in ("text", "mentions", "language"))
-
-
 def add_reaction_types(read: list[ReadItem], matchers: list[ElectionMatcher]) -> None:
     """The reaction type of each post read for each election it is relevant
     to whose matcher carries a classifier (``PreparedPost.classes``): made
@@ -161,9 +159,9 @@ def add_reaction_types(read: list[ReadItem], matchers: list[ElectionMatcher]) ->
         prepared = entry.prepared
         if prepared is None or not prepared.relevance:
             continue
-        row = prepared.row
+        values = classified_values(prepared.row)
         prepared.classes = tuple(
-            (election_id, *classifiers[election_id].classify_post(row[_TEXT], row[_MENTIONS], row[_LANGUAGE]))
+            (election_id, *classifiers[election_id].classify_post(*values))
             for election_id, _, _ in prepared.relevance if election_id in classifiers
         )
 
