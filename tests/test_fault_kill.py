@@ -54,14 +54,19 @@ def reactions(*args: str, **kwargs) -> subprocess.Popen:
 
 
 def kill_at(process: subprocess.Popen, seconds: float) -> bool:
-    """SIGKILL after ``seconds``; True if the process was still running."""
+    """SIGKILL after ``seconds``; True if the process was still running.
+    Its output is read meanwhile (a child blocked on a full pipe would not
+    be working when killed) and its pipes are closed either way."""
     try:
-        process.wait(timeout=seconds)
+        process.communicate(timeout=seconds)
         return False
     except subprocess.TimeoutExpired:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
         return True
+    finally:
+        process.stdout.close()
+        process.stderr.close()
 
 
 def finish(*args: str) -> subprocess.CompletedProcess:
@@ -145,6 +150,8 @@ def test_an_import_killed_leaves_no_worker_behind(big_jsonl, tmp_path):
     assert workers, "the import ended before its workers could be seen"
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
+    process.stdout.close()
+    process.stderr.close()
     with hang_guard(30, "workers left running after their import was killed"):
         while any(alive(pid) for pid in workers):
             time.sleep(0.1)
