@@ -12,6 +12,7 @@ do not need.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -661,6 +662,12 @@ cli.add_command(roster_group)
 
 
 def main():
+    # numpy comes in with sqlite-utils (its type adapters) and py3langid (the
+    # language guess). Its OpenBLAS starts a thread per CPU when imported,
+    # which spin for about 0.05 s of CPU a command; the small products of a
+    # language guess are as fast on one thread (30 us a text either way).
+    # A value the user set is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli()
 
 
