@@ -12,7 +12,7 @@ from scraper.formats import file_reader
 from scraper.sources import Unparsed
 
 from .import_helpers import (
-    IMPORTS, assert_second_import_adds_nothing, captures_of, cli_import, import_article,
+    IMPORTS, assert_second_import_adds_nothing, captures_of, cli_import, counts, import_article,
     import_twice, parse_errors, posts,
 )
 
@@ -87,6 +87,36 @@ def test_importing_twice_changes_nothing(archive):
     first, after_first, second, after_second = import_twice(archive, "twarc2-jsonl", PAGES)
     assert first.stats.new_posts == 4
     assert_second_import_adds_nothing(after_first, after_second, second)
+
+
+def test_the_same_file_under_another_path_or_copied_adds_no_capture(archive, tmp_path, monkeypatch):
+    """A nightly job run from another folder than the first import (cron's is
+    not the shell's), or a copy of the file: the same bytes, so every item is
+    a sighting seen before and no capture is added."""
+    first = import_file(archive, "twarc2-jsonl", str(PAGES))
+    after_first = counts(archive)
+    copy = tmp_path / "copied" / PAGES.name
+    copy.parent.mkdir()
+    copy.write_bytes(PAGES.read_bytes())
+    monkeypatch.chdir(PAGES.parent)
+    for spelling in (str(PAGES.resolve()), f"./{PAGES.name}", str(copy)):
+        again = import_file(archive, "twarc2-jsonl", spelling)
+        assert (again.stats.new_posts, again.stats.unchanged) == (0, first.stats.new_posts), spelling
+        assert counts(archive) == after_first, spelling
+    assert [c[2] for c in captures_of(archive, "x:1402279246033858617")] == [f"{PAGES}:1#data[2]"]
+
+
+def test_a_changed_line_of_the_same_file_is_a_new_capture(archive, tmp_path):
+    """Other bytes are other evidence: a line rewritten (the counts moved)
+    is captured again, whatever the path."""
+    import_file(archive, "twarc2-jsonl", str(PAGES))
+    lines = PAGES.read_text(encoding="utf-8").splitlines()
+    page = json.loads(lines[0])
+    page["data"][0]["public_metrics"]["like_count"] += 1
+    changed = tmp_path / PAGES.name
+    changed.write_text("\n".join([json.dumps(page), *lines[1:]]) + "\n", encoding="utf-8")
+    import_file(archive, "twarc2-jsonl", str(changed))
+    assert len(captures_of(archive, f"x:{page['data'][0]['id']}")) == 2
 
 
 def test_article_embed_and_import_are_one_post_with_two_captures(valdoria_archive):

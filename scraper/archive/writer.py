@@ -227,11 +227,11 @@ class Writer:
         else:
             archived_sightings = archived
         for chunk in merge.chunks(archived_sightings):
-            self._captured.update(self.db.execute(
+            self._captured.update(_sighting(*row) for row in self.db.execute(
                 "SELECT c.post_id, f.source_id, coalesce(c.raw_sha256, f.page_sha256), c.raw_pointer, c.location "
                 f"FROM captures c JOIN fetches f ON f.id = c.fetch_id WHERE c.post_id IN ({merge.marks(chunk)})",
                 chunk,
-            ).fetchall())
+            ))
         with_history = [key for key in archived if self._rows[key]["version_count"] > 1 and key not in self._histories]
         for chunk in merge.chunks(with_history):
             cursor = self.db.execute(
@@ -375,9 +375,8 @@ class Writer:
         response_sha = self.payloads.keep(entry.response, self._now) if entry.response is not None else None
         pointer = item.pointer  # (set when the raw payload is the page the item was cut from)
         if not live:
-            # The same item of the same source seen again (a file imported
-            # twice): no second capture.
-            sighting = (post_id, item.source_id, raw_sha, pointer, item.location)
+            # Seen before (a file imported twice): no second capture.
+            sighting = _sighting(post_id, item.source_id, raw_sha, pointer, item.location)
             if sighting in self._captured:
                 return
             if post_id in self._rows or post_id in self._new or post_id in self._stored:
@@ -406,13 +405,16 @@ class Writer:
 
     def _record_parse_error(self, run_id, reason, location, source_id, fetched_url, raw_sha, format_name) -> None:
         """An item that could not be read, with its raw payload; once per
-        source, place and payload while it stays unresolved (a file imported
-        twice has the same bad line twice)."""
-        seen = (source_id, location, raw_sha)
-        if seen in self._errors or self.db.execute(
-            "SELECT 1 FROM parse_errors WHERE raw_sha256 = ? AND source_id IS ? AND location IS ? "
-            "AND resolved_at IS NULL", [raw_sha, source_id, location]
-        ).fetchone():
+        payload and place in it while it stays unresolved (a file imported
+        twice, under any spelling of its path, has the same bad line twice).
+        The place in the payload is what follows the location's last ``#``
+        (``#data[3]``, ``#entry[2]``); a location without one names a whole
+        payload."""
+        seen = (raw_sha, _place_in_payload(location))
+        if seen in self._errors or any(
+            _place_in_payload(known) == seen[1] for (known,) in self.db.execute(
+                "SELECT location FROM parse_errors WHERE raw_sha256 = ? AND resolved_at IS NULL", [raw_sha])
+        ):
             return
         self._errors.add(seen)
         self._queue(_PARSE_ERROR_INSERT,
@@ -486,6 +488,26 @@ class Writer:
             ).fetchone()
             self._fts_insert_trigger = row[0] if row else ""
         return self._fts_insert_trigger
+
+
+def _sighting(post_id: str, source_id: str, raw_sha: str, pointer: str | None, location: str) -> tuple:
+    """What makes a capture of an archived file the same as one the archive
+    has. An item cut from a stored page (``pointer`` set): the page's bytes
+    and the place in them, whatever file or spelling of its path they came
+    from (a nightly job run from another folder than the first import, or a
+    copy of the file, repeats the same evidence). An item stored as its own
+    payload (an embed in an article): also where it was found, since the
+    same embed in two articles is two pieces of evidence."""
+    if pointer is not None:
+        return (post_id, raw_sha, pointer)
+    return (post_id, raw_sha, source_id, location)
+
+
+def _place_in_payload(location: str | None) -> str:
+    """Where an item lies in its raw payload, from its location: the part
+    after the last ``#`` (``#data[3]``), or '' for a whole payload."""
+    location = location or ""
+    return location[location.rindex("#"):] if "#" in location else ""
 
 
 def batches(entries: Iterable, size: int) -> Iterator[list]:
