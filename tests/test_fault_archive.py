@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -165,13 +166,13 @@ def test_a_disk_that_fills_while_the_lines_are_written_is_a_message(archive_path
         self.file.write(data)
 
     monkeypatch.setattr(export._DataFile, "write_bytes", write_bytes)
-    before = hashlib.sha256(open(archive_path, "rb").read()).hexdigest()
+    before = hashlib.sha256(Path(archive_path).read_bytes()).hexdigest()
     result = run("export", tmp_path / "out", "--db", archive_path)
     assert result.exit_code == 2, result.output
     assert "No space left on device" in result.output and "nothing was exported" in result.output
     assert "Traceback" not in result.output and len(calls) == 2
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
-    assert hashlib.sha256(open(archive_path, "rb").read()).hexdigest() == before
+    assert hashlib.sha256(Path(archive_path).read_bytes()).hexdigest() == before
 
 
 def test_an_archive_that_cannot_be_opened_is_not_called_damaged(archive_path, monkeypatch):
