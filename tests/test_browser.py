@@ -60,7 +60,8 @@ class Served:
 
     def stop(self, signum=signal.SIGTERM) -> int:
         self.process.send_signal(signum)
-        return self.process.wait(timeout=30)
+        self.process.communicate(timeout=30)  # waits, and closes the pipes
+        return self.process.returncode
 
 
 def chromium(url: str, screenshot: str | None = None) -> str:

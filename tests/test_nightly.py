@@ -334,11 +334,11 @@ def test_killed_run_then_rerun_equals_an_uninterrupted_run(server, config_path, 
     try:
         assert server.page_reached.wait(30), "the run never reached page 3"
         os.kill(process.pid, signal.SIGKILL)
-        process.wait(10)
     finally:
         server.release.set()
         if process.poll() is None:
             process.kill()
+        process.communicate(timeout=10)  # waits, and closes the pipes
     server.block_on_page = None
 
     killed = Archive(killed_db)

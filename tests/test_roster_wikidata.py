@@ -301,7 +301,9 @@ def test_killed_while_writing_the_roster_the_old_file_stays_whole(tmp_path):
         assert child.stdout.readline().strip() == "written"
         child.send_signal(signal.SIGKILL)
     finally:
-        child.wait(timeout=30)
+        if child.poll() is None:
+            child.kill()
+        child.communicate(timeout=30)  # waits, and closes the pipe
     assert path.read_text(encoding="utf-8") == "roster: []\n"
 
 

@@ -357,7 +357,11 @@ class CountedColumnFacet(_PageFormOfSearch, ColumnFacet):
         rest = [c for c in configs if c not in counted]
         if rest:
             self.get_configs = lambda: rest  # Datasette computes the others as usual
-            results, timed_out = await super().facet_results()
+            try:
+                results, timed_out = await super().facet_results()
+            except BaseException:
+                counting.close()  # not started: closed, so that no "never awaited" warning follows the error
+                raise
         found, late = await counting
         results += found
         timed_out += late
