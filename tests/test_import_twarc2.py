@@ -92,18 +92,42 @@ def test_importing_twice_changes_nothing(archive):
 def test_the_same_file_under_another_path_or_copied_adds_no_capture(archive, tmp_path, monkeypatch):
     """A nightly job run from another folder than the first import (cron's is
     not the shell's), or a copy of the file: the same bytes, so every item is
-    a sighting seen before and no capture is added."""
+    a sighting seen before and no capture is added. The file's bad line is
+    recorded again under each new spelling (where a failure was found is
+    part of it), and never twice under one."""
     first = import_file(archive, "twarc2-jsonl", str(PAGES))
     after_first = counts(archive)
     copy = tmp_path / "copied" / PAGES.name
     copy.parent.mkdir()
     copy.write_bytes(PAGES.read_bytes())
     monkeypatch.chdir(PAGES.parent)
-    for spelling in (str(PAGES.resolve()), f"./{PAGES.name}", str(copy)):
+    spellings = [str(PAGES.resolve()), f"./{PAGES.name}", str(copy)]
+    for spelling in spellings * 2:
         again = import_file(archive, "twarc2-jsonl", spelling)
         assert (again.stats.new_posts, again.stats.unchanged) == (0, first.stats.new_posts), spelling
-        assert counts(archive) == after_first, spelling
+        assert {k: v for k, v in counts(archive).items() if k != "parse_errors"} == {
+            k: v for k, v in after_first.items() if k != "parse_errors"}, spelling
     assert [c[2] for c in captures_of(archive, "x:1402279246033858617")] == [f"{PAGES}:1#data[2]"]
+    places = {location.rpartition(":")[0] for location, _ in parse_errors(archive)}
+    assert places == {str(PAGES), f"./{PAGES.name}", str(copy)}
+    assert len(parse_errors(archive)) == len(places)
+
+
+def test_the_same_bad_bytes_in_two_places_are_two_parse_errors(archive, tmp_path):
+    """A failure is recorded where it was found: the same bad line twice in a
+    file, and again in another file, is a row each (none dropped because
+    its bytes were seen elsewhere)."""
+    good = PAGES.read_text(encoding="utf-8").splitlines()[0]
+    first = tmp_path / "first.jsonl"
+    first.write_text("\n".join([good, "not json at all", "not json at all", '{"oops": 1}']) + "\n", encoding="utf-8")
+    other = tmp_path / "other.jsonl"
+    other.write_text("not json at all\n", encoding="utf-8")
+    assert import_file(archive, "twarc2-jsonl", str(first)).stats.parse_errors == 3
+    assert import_file(archive, "twarc2-jsonl", str(other)).stats.parse_errors == 1
+    assert [location for location, _ in parse_errors(archive)] == [
+        f"{first}:2", f"{first}:3", f"{first}:4", f"{other}:1"]
+    import_file(archive, "twarc2-jsonl", str(first))  # the same file again: nothing new
+    assert len(parse_errors(archive)) == 4
 
 
 def test_a_changed_line_of_the_same_file_is_a_new_capture(archive, tmp_path):

@@ -227,7 +227,7 @@ class Writer:
         else:
             archived_sightings = archived
         for chunk in merge.chunks(archived_sightings):
-            self._captured.update(_sighting(*row) for row in self.db.execute(
+            self._captured.update(_capture_key(*row) for row in self.db.execute(
                 "SELECT c.post_id, f.source_id, coalesce(c.raw_sha256, f.page_sha256), c.raw_pointer, c.location "
                 f"FROM captures c JOIN fetches f ON f.id = c.fetch_id WHERE c.post_id IN ({merge.marks(chunk)})",
                 chunk,
@@ -376,11 +376,11 @@ class Writer:
         pointer = item.pointer  # (set when the raw payload is the page the item was cut from)
         if not live:
             # Seen before (a file imported twice): no second capture.
-            sighting = _sighting(post_id, item.source_id, raw_sha, pointer, item.location)
-            if sighting in self._captured:
+            capture_key = _capture_key(post_id, item.source_id, raw_sha, pointer, item.location)
+            if capture_key in self._captured:
                 return
             if post_id in self._rows or post_id in self._new or post_id in self._stored:
-                self._captured.add(sighting)
+                self._captured.add(capture_key)
         fetch_id = self._fetch_id(run_id, item, seen_at, response_sha, raw_sha if pointer is not None else None)
         self._queue(_CAPTURE_INSERT, [post_id, fetch_id, item.format, item.location,
                                       None if pointer is not None else raw_sha, pointer])
@@ -405,16 +405,16 @@ class Writer:
 
     def _record_parse_error(self, run_id, reason, location, source_id, fetched_url, raw_sha, format_name) -> None:
         """An item that could not be read, with its raw payload; once per
-        payload and place in it while it stays unresolved (a file imported
-        twice, under any spelling of its path, has the same bad line twice).
-        The place in the payload is what follows the location's last ``#``
-        (``#data[3]``, ``#entry[2]``); a location without one names a whole
-        payload."""
-        seen = (raw_sha, _place_in_payload(location))
-        if seen in self._errors or any(
-            _place_in_payload(known) == seen[1] for (known,) in self.db.execute(
-                "SELECT location FROM parse_errors WHERE raw_sha256 = ? AND resolved_at IS NULL", [raw_sha])
-        ):
+        source, place and payload while it stays unresolved (a file imported
+        twice has the same bad line twice). Where it was found is part of
+        the error: the same bad bytes on two lines, or in two files, are
+        two rows, and a file imported under another spelling of its path
+        records its bad lines again under that spelling."""
+        seen = (source_id, location, raw_sha)
+        if seen in self._errors or self.db.execute(
+            "SELECT 1 FROM parse_errors WHERE raw_sha256 = ? AND source_id IS ? AND location IS ? "
+            "AND resolved_at IS NULL", [raw_sha, source_id, location]
+        ).fetchone():
             return
         self._errors.add(seen)
         self._queue(_PARSE_ERROR_INSERT,
@@ -490,7 +490,7 @@ class Writer:
         return self._fts_insert_trigger
 
 
-def _sighting(post_id: str, source_id: str, raw_sha: str, pointer: str | None, location: str) -> tuple:
+def _capture_key(post_id: str, source_id: str, raw_sha: str, pointer: str | None, location: str) -> tuple:
     """What makes a capture of an archived file the same as one the archive
     has. An item cut from a stored page (``pointer`` set): the page's bytes
     and the place in them, whatever file or spelling of its path they came
@@ -501,13 +501,6 @@ def _sighting(post_id: str, source_id: str, raw_sha: str, pointer: str | None, l
     if pointer is not None:
         return (post_id, raw_sha, pointer)
     return (post_id, raw_sha, source_id, location)
-
-
-def _place_in_payload(location: str | None) -> str:
-    """Where an item lies in its raw payload, from its location: the part
-    after the last ``#`` (``#data[3]``), or '' for a whole payload."""
-    location = location or ""
-    return location[location.rindex("#"):] if "#" in location else ""
 
 
 def batches(entries: Iterable, size: int) -> Iterator[list]:
